@@ -1,0 +1,40 @@
+"""Shared test set-up: a clean environment for every test, and the ``data`` marker.
+
+Tests marked ``data`` read the shared data folder beside the checkout (``../shared``); they are
+skipped, with the reason shown, when it is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+
+# Variables that change what summariser prints; no test should inherit them from the shell.
+_ENV_VARS = ("SUMMARISER_DEBUG",)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The shared data folder (tests that use it should be marked ``data``)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent")
+    return SHARED
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARED.is_dir():
+        return
+    skip = pytest.mark.skip(reason=f"data test: {SHARED} is absent")
+    for item in items:
+        if "data" in item.keywords:
+            item.add_marker(skip)
