@@ -262,7 +262,7 @@ def reason_table(cases: list[Case]) -> str:
     rows = []
     for kind in _kinds_in_order(cases):
         counts = per_kind.get(kind, Counter())
-        top = ", ".join(f"{k} {v:,}" for k, v in counts.most_common(5))
+        top = ", ".join(f"{k} {v:,}" for k, v in counts.most_common(4))
         rows.append([kind, sum(counts.values()), top or "-"])
     return table(["kind", "figures", "most common status/reason"], rows, "Figure verdicts per kind")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from decimal import Decimal
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -188,16 +189,17 @@ class _SourceIndex:
         if quote_missing:
             return FigureVerdict(figure, Status.UNSUPPORTED, Reason.QUOTE_NOT_FOUND)
         matches = self._matches(figure, truncated)
-        inside = [m for m in matches if quote is None or quote.start <= m.start < quote.end]
+        inside = (
+            matches if quote is None else [m for m in matches if quote.start <= m.start < quote.end]
+        )
         if inside:
             evidence = tuple(Span(m.start, m.end, m.text) for m in inside[:3])
             return FigureVerdict(figure, Status.SUPPORTED, self._how(figure, inside[0]), evidence)
         if matches:
             hints = tuple(Span(m.start, m.end, m.text) for m in matches[:3])
             return FigureVerdict(figure, Status.UNSUPPORTED, Reason.OUTSIDE_QUOTE, hints=hints)
-        return FigureVerdict(
-            figure, Status.UNSUPPORTED, self._why_not(figure), hints=self._hints(figure)
-        )
+        reason, hints = self._why_not(figure)
+        return FigureVerdict(figure, Status.UNSUPPORTED, reason, hints=hints)
 
     def _matches(self, figure: Figure, truncated: bool = False) -> list[Figure]:
         if figure.kind in KEYED_KINDS:
@@ -220,7 +222,8 @@ class _SourceIndex:
             ]
         if figure.kind is FigureKind.YEAR:
             found += self._keys.get(f"FY{figure.key}", [])
-        found.sort(key=lambda s: s.start)
+        if len(found) > 1:
+            found.sort(key=_position)
         return found
 
     def _within(self, low: float, high: float) -> list[Figure]:
@@ -247,39 +250,41 @@ class _SourceIndex:
         return Reason.ROUNDED if figure.hedge is None else Reason.HEDGED
 
     # -- why a figure is not supported ----------------------------------------------------
-    def _why_not(self, figure: Figure) -> Reason:
+    def _why_not(self, figure: Figure) -> tuple[Reason, tuple[Span, ...]]:
+        """The reason a figure found no support, and the closest source figures as hints."""
         if figure.kind in KEYED_KINDS:
-            return Reason.NOT_FOUND
+            same_kind = [s for s in self.figures if s.kind is figure.kind][:3]
+            return Reason.NOT_FOUND, tuple(Span(s.start, s.end, s.text) for s in same_kind)
+        nearest = self._nearest(figure, 4)
+        hints = tuple(Span(s.start, s.end, s.text) for s in nearest[:3])
+        return self._reason(figure, nearest), hints
+
+    def _reason(self, figure: Figure, nearest: list[Figure]) -> Reason:
         c = abs(measure(figure))
         low, high = allowed_interval(figure, c)
-        near = self._within(low, high)
-        for source in near:
+        for source in self._within(low, high):
             reason = incompatibility(figure, source)
             if reason is not None:
                 return reason
         if figure.hedge is not None:
-            half = half_width(figure) * (c / abs(figure.value) if figure.value else 1)
-            lo, hi = c - half - EPSILON * c, c + half + EPSILON * c
-            window = self._within(lo, hi)
+            half = half_width(figure) * _ratio(figure)
+            window = self._within(c - half - EPSILON * c, c + half + EPSILON * c)
             if any(incompatibility(figure, s) is None for s in window):
                 return Reason.HEDGE_DIRECTION
         if figure.scale != 1.0 and figure.kind in (FigureKind.MONEY, FigureKind.NUMBER):
             m = abs(figure.mantissa)
             half_m = figure.step / figure.scale / 2 + EPSILON * m
-            for source in self.figures:
-                if (
-                    source.kind in (FigureKind.MONEY, FigureKind.NUMBER)
-                    and source.scale != figure.scale
-                    and abs(abs(source.mantissa) - m) <= half_m
-                ):
-                    return Reason.SCALE_MISMATCH
-        for source in self._nearest(figure, 4):
-            source_half = (
-                source.step * abs(measure(source) / source.value) / 2 if source.value else 0
-            )
-            if abs(abs(measure(source)) - c) <= source_half + EPSILON * c and (
-                source.step > figure.step
+            same_digits = self._by_mantissa[
+                bisect_left(self._mantissas, m - half_m) : bisect_right(self._mantissas, m + half_m)
+            ]
+            if any(
+                s.scale != figure.scale and s.kind is not FigureKind.PERCENT for s in same_digits
             ):
+                return Reason.SCALE_MISMATCH
+        for source in nearest:
+            # the claim lies within the source's own rounding, but says more than it
+            source_half = source.step * _ratio(source) / 2
+            if source.step > figure.step and abs(abs(measure(source)) - c) <= source_half:
                 return Reason.MORE_PRECISE_THAN_SOURCE
         return Reason.NOT_FOUND
 
@@ -287,15 +292,10 @@ class _SourceIndex:
         """The compatible source figures closest to the claim's value, by ratio."""
         c = abs(measure(figure))
         at = bisect_left(self._values, c)
-        window = self._by_value[max(0, at - 12) : at + 12]
+        window = self._by_value[max(0, at - 6) : at + 6]
         compatible = [s for s in window if incompatibility(figure, s) is None]
-        return sorted(compatible, key=lambda s: _distance(c, abs(measure(s))))[:count]
-
-    def _hints(self, figure: Figure) -> tuple[Span, ...]:
-        if figure.kind in KEYED_KINDS:
-            same_kind = [s for s in self.figures if s.kind is figure.kind][:3]
-            return tuple(Span(s.start, s.end, s.text) for s in same_kind)
-        return tuple(Span(s.start, s.end, s.text) for s in self._nearest(figure, 3))
+        compatible.sort(key=lambda s: _distance(c, abs(measure(s))))
+        return compatible[:count]
 
     # -- quotes ---------------------------------------------------------------------------
     def locate(self, quote: str) -> Span | None:
@@ -338,6 +338,10 @@ def _fold(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
+def _position(figure: Figure) -> int:
+    return figure.start
+
+
 def _ratio(figure: Figure) -> float:
     """From a figure's value to its measure (basis points count as 1/100 of a point)."""
     return abs(measure(figure) / figure.value) if figure.value else 1.0
@@ -357,9 +361,12 @@ def _figure_claim_figures(claim: FigureClaim) -> tuple[str, list[Figure]]:
             if claim.hedge is not None:
                 parsed = [replace(f, hedge=claim.hedge) for f in parsed]
             return claim.text, parsed
+    name = f"claim {claim.id!r}" if claim.id is not None else "a structured claim"
     if claim.value is None:
-        raise ClaimsFormatError("a structured claim needs a figure text or a value")
+        raise ClaimsFormatError(f"{name} has no figure in its text and no value")
     value = float(claim.value)
+    if not math.isfinite(value):
+        raise ClaimsFormatError(f"{name} has a value that is not a finite number")
     text = claim.text or repr(value)
     kind = _kind_of_unit(claim.unit)
     step = claim.step if claim.step is not None else _exact_step(value)
@@ -391,9 +398,7 @@ def _kind_of_unit(unit: str | None) -> FigureKind:
 
 
 def _exact_step(value: float) -> float:
-    """A structured value is as precise as its shortest decimal form."""
-    text = repr(abs(value))
-    if "e" in text or "." not in text:
-        return 1.0 if "e" not in text else 10 ** (len(text) - 1) * 0 + abs(value) * 1e-12
-    decimals = len(text.split(".")[1].rstrip("0"))
-    return 10.0**-decimals if decimals else 1.0
+    """A structured value is as precise as its shortest decimal form (8.971e9 -> 1e6)."""
+    exponent = Decimal(repr(abs(value))).normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: NaN and infinity are refused before
+    return 10.0**exponent

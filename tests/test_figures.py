@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from summariser.figures import Figure, FigureKind, find_figures
+from summariser import Figure, FigureKind, find_figures
 
 K = FigureKind
 UnitSpec = str | frozenset[str] | None
@@ -97,6 +97,11 @@ AMOUNT_CASES: list[AmountCase] = [
         None,
         K.NUMBER,
     ),
+    # a comma never appears in a year: this is a count, not 2026 or 1900
+    AmountCase(
+        "comma-in-year-range", "The plant shipped 2,026 crates.", "2,026", 2026, None, K.NUMBER
+    ),
+    AmountCase("comma-1900", "Revenue was 1,900 last year.", "1,900", 1900, None, K.NUMBER),
     AmountCase("space-thousands", "The plant shipped 1 234 crates.", "1 234", 1234, None, K.NUMBER),
     AmountCase(
         "space-millions",
@@ -190,6 +195,8 @@ AMOUNT_CASES: list[AmountCase] = [
     AmountCase("iso-gbp-after", "The loan is 300 million GBP.", "300", 3e8, "GBP", K.MONEY),
     AmountCase("iso-jpy-before", "The loan is JPY 12 billion.", "12", 1.2e10, "JPY", K.MONEY),
     # cents and pence
+    # The conventions fix USD here ("`55 cts` -> 0.55 with unit USD"), unlike bare "$".
+    # cents do not say which dollar: the unit stays open, as for "dlrs"
     AmountCase("cents-cts", "The dividend is 55 cts a share.", "55", 0.55, DOLLAR_OR_USD, K.MONEY),
     AmountCase(
         "cents-word", "The dividend is 55 cents a share.", "55", 0.55, DOLLAR_OR_USD, K.MONEY
@@ -528,7 +535,12 @@ NON_AMOUNT_CASES: list[NonAmountCase] = [
         "2)",
         _kinds(K.LIST_MARKER),
     ),
-    NonAmountCase("list-marker-parenthesised", "(1) Revenue rose.\n(2) Costs fell.\n", "2", _kinds(K.LIST_MARKER)),
+    NonAmountCase(
+        "list-marker-parenthesised",
+        "(1) Revenue rose.\n(2) Costs fell.\n",
+        "2",
+        _kinds(K.LIST_MARKER),
+    ),
 ]
 
 

@@ -16,9 +16,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from summariser.errors import EmptySourceError
-from summariser.figures import FigureKind, find_figures
-from summariser.validation import Claim, FigureClaim, Status, check_claims
+from summariser import (
+    Claim,
+    EmptySourceError,
+    FigureClaim,
+    FigureKind,
+    Status,
+    check_claims,
+    find_figures,
+)
 
 PROPERTY_SETTINGS = settings(deadline=None, max_examples=200)
 

@@ -15,17 +15,19 @@ from typing import Any
 
 import pytest
 
-from summariser.errors import EmptySourceError, InputError, SummariserError
-from summariser.figures import find_figures
-from summariser.validation import (
+from summariser import (
     Claim,
     ClaimVerdict,
+    EmptySourceError,
     FigureClaim,
     FigureVerdict,
+    InputError,
     Reason,
     Span,
     Status,
+    SummariserError,
     check_claims,
+    find_figures,
 )
 
 SUPPORTING_REASONS = frozenset({Reason.EXACT, Reason.ROUNDED, Reason.HEDGED})

@@ -67,7 +67,7 @@ def _read_cjk(text: str, scan: str, start: int, end: int) -> tuple[Figure | None
     currency_after = _CURRENCY_AFTER.match(scan, pos)
     unit_match = _UNIT_AFTER.match(scan, pos)
     if currency_after is not None:
-        kind, unit = FigureKind.MONEY, _lex.CURRENCY_SUFFIXES[currency_after.group("cur").lower()]
+        kind, unit = FigureKind.MONEY, _lex.currency_suffix(currency_after.group("cur"))
         pos = currency_after.end()
     elif unit_match is not None and unit_match.lastgroup != "ord":
         kind, unit, _ = _unit_kind(unit_match, value, str(int(value)))

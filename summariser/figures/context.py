@@ -57,16 +57,21 @@ _HEDGE_LAST_WORDS = frozenset(h.rsplit(" ", 1)[-1] for h in _lex.HEDGES) | {
 }
 
 
+_MOVED_UP = re.compile(r"(?i)\b(?:\w+ed|rose|grew|went|shot|came|crept|climbed)\s+$")
+
+
 def _hedge_before(scan: str, start: int) -> str | None:
     window = scan[max(0, start - 28) : start]
     words = window.rsplit(None, 1)
-    if len(words) < 2 and not window[:1].isalpha():
-        return None
-    last = words[-1].lower() if words else ""
-    if last not in _HEDGE_LAST_WORDS:
+    if not words or words[-1].lower() not in _HEDGE_LAST_WORDS:
         return None
     match = _HEDGE_BEFORE.search(window)
-    return _lex.HEDGES[match.group("hedge").lower()] if match else None
+    if match is None:
+        return None
+    hedge = _lex.HEDGES[match.group("hedge").lower()]
+    if hedge == "up to" and _MOVED_UP.search(window, 0, match.start()):
+        return None  # "edged up to 0.25%" says where it went, not a bound
+    return hedge
 
 
 def _step_of(digits: str) -> float:

@@ -125,6 +125,12 @@ CURRENCY_SUFFIXES: dict[str, str] = {
     "日元": "JPY",
 }
 
+
+def currency_suffix(written: str) -> str:
+    """The code of a currency word as written, line breaks and case aside."""
+    return CURRENCY_SUFFIXES[" ".join(written.split()).lower()]
+
+
 # Qualifiers that pin down which dollar "dollars"/"dlrs" means.
 DOLLAR_QUALIFIERS: dict[str, str] = {
     "u.s.": "USD",

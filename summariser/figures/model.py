@@ -22,7 +22,7 @@ class FigureKind(StrEnum):
     ORDINAL = "ordinal"  # 11th, eleventh, first
     TIME = "time"  # 10:30, 3 p.m.
     PHONE = "phone"  # +44 20 7946 0000
-    LIST_MARKER = "list_marker"  # "1." or "(a)" at the start of a line
+    LIST_MARKER = "list_marker"  # "1." / "2)" / "(3)" opening a line (letters are no figures)
 
 
 AMOUNT_KINDS = frozenset(
@@ -41,14 +41,17 @@ AMOUNT_KINDS = frozenset(
 class Figure:
     """One figure found in a text.
 
-    ``value`` is normalised: the scale word applied (``8.971 billion`` -> 8.971e9, ``89.71亿`` ->
-    8.971e9), cents and pence turned into their currency (``55 cts`` -> 0.55 USD), percent as the
-    percent number (``40%`` -> 40.0), multiples as the factor (``doubled`` -> 2.0), years and
-    ordinals as their number. ``step`` is the size of one unit of the last written digit in the
-    same terms (``8.971 billion`` -> 1e6; ``$38 billion`` -> 1e9; number words have the step
-    of their last word: ``seven`` -> 1, ``three million`` -> 1e6; word multiples such as
-    ``doubled`` are exact, 0.0). ``unit`` is an ISO 4217 code for money (``$`` and ``¥`` when
-    the symbol alone leaves the currency open), ``%``, ``pp``, ``pts``, ``bp``, ``x``, or None.
+    ``value`` is normalised: the scale word applied (``8.971 billion`` -> 8.971e9,
+    ``89.71亿`` -> 8.971e9), cents and pence turned into their currency (``55 cts`` -> 0.55
+    ``$``, ``25p`` -> 0.25 GBP), percent as the percent number (``40%`` -> 40.0), multiples as
+    the factor (``doubled`` -> 2.0), years and ordinals as their number.
+
+    ``step`` is one unit of the last written digit, in the same terms (``8.971 billion`` ->
+    1e6, ``$38 billion`` -> 1e9); number words have the step of their last word (``seven`` ->
+    1, ``three million`` -> 1e6); word multiples such as ``doubled`` are exact (0.0).
+
+    ``unit`` is an ISO 4217 code for money (``$`` and ``¥`` when the symbol alone leaves the
+    currency open), ``%``, ``pp``, ``pts``, ``bp``, ``x``, or None.
     """
 
     text: str

@@ -24,7 +24,7 @@ _CURRENCY_BEFORE = re.compile(
 )
 
 
-_SIGN_BEFORE = re.compile(r"(?P<sign>[-+\u2212])$")
+_SIGNS = frozenset("-+\u2212")
 
 
 _HYPHEN_WORD_BEFORE = re.compile(r"(?P<word>[A-Za-z]+)-$")
@@ -36,15 +36,13 @@ _YEAR_PREFIXES = frozenset({"mid", "end", "early", "late", "pre", "post", "year"
 _LINE_START_MARKUP = re.compile(r"(?:^|\n)[ \t>*#_(]*$")
 
 
-_CURRENCY_HINTS = frozenset("$£€¥￥₹")
+_CURRENCY_HINT = re.compile("[$£€¥￥₹A-Z]|[Rr]s")
 
 
 def _currency_before(before: str) -> re.Match[str] | None:
     """The currency written just before a number (``US$``, ``RMB``, ``€ -``), if any."""
-    tail = before[-5:]
-    plain = not any(c in _CURRENCY_HINTS or c.isupper() for c in tail)
-    if plain and "rs" not in tail.lower():
-        return None
+    if _CURRENCY_HINT.search(before, len(before) - 5) is None:
+        return None  # the common case, settled by one C-level scan of five characters
     return _CURRENCY_BEFORE.search(before)
 
 
@@ -65,7 +63,7 @@ def _read_number(text: str, scan: str, start: int, end: int) -> tuple[Figure | N
         number = digits.lstrip("0") or "0"
         marker = Figure(text[start:end], start, end, FigureKind.LIST_MARKER, float(number))
         return marker, end
-    clean = digits.translate(_DROP_SEPARATORS)
+    clean = digits if digits.isdigit() else digits.translate(_DROP_SEPARATORS)
     mantissa = float(clean)
     step = _step_of(clean)
     fig_start = start
@@ -79,11 +77,9 @@ def _read_number(text: str, scan: str, start: int, end: int) -> tuple[Figure | N
             negative = sign != "+"
             if currency_match.group("sign1"):
                 fig_start = start - (len(before) - currency_match.start())
-    else:
-        sign_match = _SIGN_BEFORE.search(before)
-        if sign_match and _sign_is_free(scan, start - 1):
-            negative = sign_match.group("sign") != "+"
-            fig_start = start - 1
+    elif prev in _SIGNS and _sign_is_free(scan, start - 1):
+        negative = prev != "+"
+        fig_start = start - 1
     pos = end
     scale = 1.0
     scale_match = _SCALE_AFTER.match(scan, pos)
@@ -97,9 +93,9 @@ def _read_number(text: str, scan: str, start: int, end: int) -> tuple[Figure | N
     currency_after = _CURRENCY_AFTER.match(scan, pos)
     if currency_after is not None:
         qualifier = currency_after.group("qual")
-        code = _lex.CURRENCY_SUFFIXES[currency_after.group("cur").lower()]
+        code = _lex.currency_suffix(currency_after.group("cur"))
         if code == "$" and qualifier:
-            code = _lex.DOLLAR_QUALIFIERS[qualifier.lower()]
+            code = _lex.DOLLAR_QUALIFIERS[" ".join(qualifier.split()).lower()]
         unit = code if unit is None or unit in _lex.OPEN_CURRENCIES else unit
         pos = currency_after.end()
     kind = FigureKind.MONEY if unit is not None else FigureKind.NUMBER
@@ -115,7 +111,7 @@ def _read_number(text: str, scan: str, start: int, end: int) -> tuple[Figure | N
         if unit_match is not None:
             kind, unit, key = _unit_kind(unit_match, mantissa * scale, clean)
             pos = unit_match.end()
-        if kind is FigureKind.NUMBER and scale == 1.0 and _looks_like_year(clean):
+        if kind is FigureKind.NUMBER and scale == 1.0 and _looks_like_year(digits):
             kind, key = FigureKind.YEAR, clean
     glued = pos < len(scan) and scan[pos].isascii() and scan[pos].isalpha()
     if glued and kind in _GLUE_CHECKED and scale == 1.0 and currency_after is None:
@@ -153,12 +149,11 @@ _DROP_SEPARATORS = str.maketrans("", "", ", \u00a0\u2009\u202f")
 
 def _is_list_marker(scan: str, start: int, end: int) -> bool:
     """``1.`` / ``2)`` / ``(3)`` / ``**01`` opening a line: an item number, not a figure."""
-    if not _LINE_START_MARKUP.search(scan, max(0, start - 8), start):
-        return False
     after = scan[end : end + 2]
-    if after[:1] in ".)" and after[1:2] in (" ", "\t"):
-        return True
-    return scan[start] == "0" and after[:1] in (" ", "\t")
+    shaped = (after[:1] in (".", ")") and after[1:2] in (" ", "\t")) or (
+        scan[start] == "0" and after[:1] in (" ", "\t")
+    )
+    return shaped and _LINE_START_MARKUP.search(scan, max(0, start - 8), start) is not None
 
 
 def _skip_token(scan: str, pos: int) -> int:

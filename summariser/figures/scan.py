@@ -82,7 +82,8 @@ _SCAN = re.compile(
             |(?<![\w-])(?:19|20)\d{{2}}[-/]\d{{2}}(?![\d/-]|\.\d))
         |(?P<num>(?:\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?
             |\d{{1,3}}(?:[{_SPACE}]\d{{3}})+(?!\d|[.,]\d)
-            |\d+(?:\.\d+)?)(?![.,]?\d)))
+            |\d+(?:\.\d+)?)(?![.,]?\d))
+        |(?P<junk>[\d.,]+))
     |(?=[{_CJK_DIGITS}])(?P<cjkpct>百分之[{_CJK_DIGITS}点]+)
     |(?P<cjk>[{_CJK_DIGITS}]+))
     """,
@@ -118,6 +119,8 @@ def find_figures(text: str) -> list[Figure]:
             figure, resume = _read_cjk(text, scan, match.start(), match.end())
         elif group == "cjkpct":
             figure = _cjk_percent(text, match.start(), match.end())
+        elif group == "junk":
+            pass  # digits and separators that form no number ("1,2,3", "1,000,00"): one step
         elif group is not None:
             figure = _read_fixed(text, scan, _GROUPS.get(group, group), match)
         if figure is not None:

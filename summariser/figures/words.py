@@ -168,10 +168,10 @@ def _amount_from_words(
     kind, unit, scale_unit = FigureKind.NUMBER, None, None
     currency_after = _CURRENCY_AFTER.match(scan, pos)
     if currency_after is not None and not currency_after.group("cur")[0].isupper():
-        code = _lex.CURRENCY_SUFFIXES[currency_after.group("cur").lower()]
+        code = _lex.currency_suffix(currency_after.group("cur"))
         qualifier = currency_after.group("qual")
         if code == "$" and qualifier:
-            code = _lex.DOLLAR_QUALIFIERS[qualifier.lower()]
+            code = _lex.DOLLAR_QUALIFIERS[" ".join(qualifier.split()).lower()]
         kind, unit, pos = FigureKind.MONEY, code, currency_after.end()
     else:
         unit_match = _UNIT_AFTER.match(scan, pos)
