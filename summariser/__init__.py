@@ -25,6 +25,25 @@ from summariser.validation import (
 
 __version__ = "0.1.0"
 
+
+# Loaded when first asked for: summarise pulls in the tokenizer and the pipeline, and
+# `import summariser` should stay light for the validator alone.
+_LAZY = {
+    "Settings": "summariser.settings",
+    "Summary": "summariser.schema",
+    "asummarise": "summariser.pipeline",
+    "summarise": "summariser.pipeline",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'summariser' has no attribute {name!r}")
+
+
 __all__ = [
     "Claim",
     "ClaimVerdict",
@@ -37,10 +56,14 @@ __all__ = [
     "FigureVerdict",
     "InputError",
     "Reason",
+    "Settings",
     "Span",
     "Status",
     "SummariserError",
+    "Summary",
     "__version__",
+    "asummarise",
     "check_claims",
     "find_figures",
+    "summarise",
 ]

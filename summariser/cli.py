@@ -1,4 +1,4 @@
-"""The command line: ``summariser validate`` and ``summariser --version``.
+"""The command line: ``summariser summarise``, ``summariser validate``, ``summariser --version``.
 
 Stage: edge (I/O), a thin layer over :func:`summariser.check_claims`. In: an article and a
 claims file, or a JSONL file of requests, from paths or stdin. Out: JSON on stdout (or ``-o``),
@@ -16,6 +16,7 @@ translated into :class:`~summariser.errors.InputError`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import traceback
@@ -24,12 +25,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
 from summariser import __version__, inputs
-from summariser.errors import ConfigurationError, EmptySourceError, InputError
+from summariser.errors import BackendError, ConfigurationError, EmptySourceError, InputError
+
+if TYPE_CHECKING:
+    from summariser.pipeline import SourceFormatOption
+    from summariser.summarise_command import OutputFormat
 from summariser.validation import Claim, ClaimVerdict, FigureClaim, Status, check_claims
 
 STDIN = "-"
@@ -41,10 +46,17 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 1
     BAD_INPUT = 2
     UNSUPPORTED = 3
+    BACKEND_FAILURE = 4
 
 
 # When a JSONL run meets several outcomes, the exit code is the most serious one.
-_SEVERITY = [ExitCode.OK, ExitCode.UNSUPPORTED, ExitCode.BAD_INPUT, ExitCode.INTERNAL_ERROR]
+_SEVERITY = [
+    ExitCode.OK,
+    ExitCode.UNSUPPORTED,
+    ExitCode.BAD_INPUT,
+    ExitCode.BACKEND_FAILURE,
+    ExitCode.INTERNAL_ERROR,
+]
 
 
 def _worse(a: ExitCode, b: ExitCode) -> ExitCode:
@@ -361,6 +373,81 @@ def validate(
     raise typer.Exit(_guarded(job))
 
 
+@app.command()
+def summarise(
+    article: Annotated[str, typer.Argument(metavar="FILE", help="The article (- for stdin).")],
+    backend: Annotated[
+        str | None,
+        typer.Option(help="openai, offline or fake; default: openai when a key or base URL is set"),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (SUMMARISER_MODEL).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server (OPENAI_BASE_URL).")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="json or markdown.", metavar="FORMAT")
+    ] = "json",
+    input_format: Annotated[
+        str, typer.Option("--input-format", help="auto, text, markdown or html.")
+    ] = "auto",
+    html: Annotated[
+        str | None, typer.Option("--html", metavar="FILE", help="Also write an HTML report.")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", metavar="OUT", help="Write here, not stdout.")
+    ] = None,
+    drop_unsupported: Annotated[
+        bool, typer.Option("--drop-unsupported", help="Remove items with unsupported figures.")
+    ] = False,
+) -> None:
+    """Summarise one article into checked JSON: every figure verified against the article.
+
+    Exit 0 ok, 3 when unsupported figures remain, 2 bad input, 4 backend failure.
+    """
+
+    def job() -> ExitCode:
+        from dataclasses import replace
+
+        from summariser.settings import Settings
+        from summariser.summarise_command import summarise_file
+
+        out_format = _OUTPUT_FORMATS.get(output_format)
+        in_format = _INPUT_FORMATS.get(input_format)
+        if out_format is None:
+            raise InputError(f"--format must be json or markdown, not {output_format!r}")
+        if in_format is None:
+            raise InputError(
+                f"--input-format must be auto, text, markdown or html, not {input_format!r}"
+            )
+        settings = Settings.from_env(backend=backend, model=model, base_url=base_url)
+        settings = replace(settings, drop_unsupported=drop_unsupported)
+        if settings.backend_was_defaulted:
+            _say(
+                "no OPENAI_API_KEY or OPENAI_BASE_URL set: using the offline backend "
+                "(deterministic, no model, no network)"
+            )
+        _, code = summarise_file(
+            article,
+            settings,
+            output_format=out_format,
+            output=output,
+            html=html,
+            input_format=in_format,
+        )
+        return ExitCode(code)
+
+    raise typer.Exit(_guarded(job))
+
+
+_OUTPUT_FORMATS: dict[str, OutputFormat] = {"json": "json", "markdown": "markdown"}
+_INPUT_FORMATS: dict[str, SourceFormatOption] = {
+    "auto": "auto",
+    "text": "text",
+    "markdown": "markdown",
+    "html": "html",
+}
+
+
 def _guarded(job: Callable[[], ExitCode]) -> ExitCode:
     """Run ``job``, turning errors into a one-line message and an exit code."""
     try:
@@ -368,6 +455,9 @@ def _guarded(job: Callable[[], ExitCode]) -> ExitCode:
     except (InputError, ConfigurationError) as err:
         _say(f"error: {err}")
         return ExitCode.BAD_INPUT
+    except BackendError as err:
+        _say(f"backend error: {err}")
+        return ExitCode.BACKEND_FAILURE
     except BrokenPipeError:
         raise  # the reader went away (`| head`): typer exits quietly
     except Exception as err:
@@ -377,4 +467,5 @@ def _guarded(job: Callable[[], ExitCode]) -> ExitCode:
 
 def main() -> None:
     """The ``summariser`` console script."""
+    logging.basicConfig(format="summariser: %(message)s", level=logging.WARNING)
     app(prog_name="summariser")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SentimentLabel = Literal["positive", "negative", "neutral", "mixed"]
 Direction = Literal["up", "down", "flat"]
 FigureStatus = Literal["supported", "unsupported", "skipped"]
+SourceFormat = Literal["text", "markdown", "html"]
 
 
 class _Strict(BaseModel):
@@ -132,6 +133,10 @@ class Metric(_Strict):
     status: FigureStatus
     reason: str
     evidence: list[TextSpan]
+    conflict: bool = Field(
+        default=False,
+        description="another chunk gave a different value for the same entity, metric and period",
+    )
 
 
 class EntitySentiment(_Strict):
@@ -216,7 +221,7 @@ class Provenance(_Strict):
 
 
 class SourceInfo(_Strict):
-    format: Literal["text", "markdown", "html"]
+    format: SourceFormat
     chars: int = Field(description="length of the cleaned article")
     sha256: str = Field(description="hash of the cleaned article")
     removed_lines: int = Field(description="page furniture removed by cleaning")
@@ -256,3 +261,14 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     visit(schema)
     return schema
+
+
+def export_schema() -> str:
+    """The JSON Schema of :class:`Summary`, as committed in ``schemas/summary.schema.json``."""
+    import json
+
+    return json.dumps(Summary.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # python -m summariser.schema > schemas/summary.schema.json
+    print(export_schema(), end="")

@@ -130,6 +130,13 @@ def check_claims(source: str, claims: Iterable[str | Claim | FigureClaim]) -> li
     return [index.check(claim) for claim in claims]
 
 
+def locate(source: str, quote: str) -> Span | None:
+    """Where ``quote`` stands in ``source``: exact, then ignoring case and white space."""
+    if not quote.strip():
+        return None
+    return _index_for(source).locate(quote)
+
+
 @lru_cache(maxsize=8)
 def _index_for(source: str) -> _SourceIndex:
     # Callers check many claim lists against the same article (a JSONL file with one line per

@@ -14,7 +14,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
 # Variables that change what summariser prints; no test should inherit them from the shell.
-_ENV_VARS = ("SUMMARISER_DEBUG",)
+_ENV_VARS = (
+    "SUMMARISER_DEBUG",
+    "SUMMARISER_BACKEND",
+    "SUMMARISER_MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+)
 
 
 @pytest.fixture(autouse=True)

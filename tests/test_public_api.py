@@ -25,7 +25,8 @@ def public_members() -> set[str]:
 
 
 def test_all_is_complete() -> None:
-    assert set(summariser.__all__) == public_members()
+    # the summarise API is loaded on first use (see summariser._LAZY), so it is not bound yet
+    assert set(summariser.__all__) == public_members() | set(summariser._LAZY)
 
 
 def test_all_is_sorted_without_duplicates() -> None:

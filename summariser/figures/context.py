@@ -7,7 +7,9 @@ import re
 from summariser.figures import lexicon as _lex
 from summariser.figures.model import FigureKind
 
-_GAP = r"[\s\u00a0]{0,6}"  # spaces, or a line break with its indentation (wrapped newswire)
+# Between a number and its unit: spaces, or one line break with its indentation (wrapped
+# newswire: "1.4\n    billion dlrs"), never a blank line.
+_GAP = r"[ \t\u00a0]{0,4}(?:\r?\n[ \t\u00a0]{0,8})?"
 
 
 _SCALE_AFTER = re.compile(

@@ -151,7 +151,7 @@ def _is_list_marker(scan: str, start: int, end: int) -> bool:
     """``1.`` / ``2)`` / ``(3)`` / ``**01`` opening a line: an item number, not a figure."""
     after = scan[end : end + 2]
     shaped = (after[:1] in (".", ")") and after[1:2] in (" ", "\t")) or (
-        scan[start] == "0" and after[:1] in (" ", "\t")
+        end - start == 2 and scan[start] == "0" and after[:1] in (" ", "\t")
     )
     return shaped and _LINE_START_MARKUP.search(scan, max(0, start - 8), start) is not None
 
@@ -180,6 +180,7 @@ def _accounting_negative(scan: str, start: int, end: int, scale: float) -> bool:
         scale == 1.0
         and start > 0
         and scan[start - 1] == "("
+        and not (start > 1 and scan[start - 2].isalnum())  # alert(1), f(2): code, not accounts
         and end < len(scan)
         and scan[end] == ")"
         and not scan[start].isalpha()
