@@ -12,7 +12,9 @@ b. on ECTSum validation (``ects/*.txt`` transcripts, ``gt_summaries/*.txt`` Reut
    (``check_claims(transcript, [figure_text])``). A gold figure is recalled when one of our
    metric values matches it by the validator's rules (compatible unit, value within the
    interval its written precision and hedge allow), not by string. The same recall counting
-   the metrics' change values too is shown beside it.
+   the metrics' change values too is shown beside it. The gold figures and the matching are
+   those of the ``summarise`` eval task (``evals.tasks.summarise``); the eval runs the whole
+   pipeline (chunks, merge) where this measures the backend on the whole transcript at once.
 
 Run from the repository root::
 
@@ -31,14 +33,10 @@ from pathlib import Path
 
 from _common import DATA_DIR, pct, require_dir, table
 
-from summariser import check_claims, find_figures
+from evals.tasks.summarise import CUTOFFS, amounts, figure_matches, gold_figures
 from summariser.backends.base import CompletionRequest
 from summariser.backends.offline import OfflineBackend
-from summariser.figures import Figure
 from summariser.schema import Extraction
-from summariser.support import allowed_interval, incompatibility, measure
-
-CUTOFFS = (5, 10, 15)
 
 
 def request(text: str) -> CompletionRequest:
@@ -85,41 +83,25 @@ def throughput(name: str, paths: list[Path]) -> tuple[list[str], list[Extraction
     return texts, results, row
 
 
-def amounts(text: str) -> list[Figure]:
-    return [f for f in find_figures(text) if f.is_amount]
-
-
-def matches(gold: Figure, ours: Figure) -> bool:
-    """Our figure supports the gold one, by the validator's rules."""
-    if incompatibility(gold, ours) is not None:
-        return False
-    low, high = allowed_interval(gold, measure(gold))
-    return low <= abs(measure(ours)) <= high
-
-
 def recall(texts: list[str], results: list[Extraction], golds: list[str]) -> None:
     found = {k: 0 for k in CUTOFFS}
     found_changes = {k: 0 for k in CUTOFFS}
     total = absent = 0
     metrics_per_doc = []
     for transcript, extraction, summary in zip(texts, results, golds, strict=True):
-        distinct: dict[tuple[str, float, str | None], Figure] = {}
-        for figure in amounts(summary):
-            distinct.setdefault((figure.kind.value, figure.value, figure.unit), figure)
+        supported, not_in_transcript = gold_figures(transcript, summary)
+        absent += len(not_in_transcript)
         metrics_per_doc.append(len(extraction.metrics))
-        for gold in distinct.values():
-            if not check_claims(transcript, [gold.text])[0].supported:
-                absent += 1
-                continue
+        for gold in supported:
             total += 1
             for k in CUTOFFS:
                 top = extraction.metrics[:k]
                 values = [f for m in top for f in amounts(m.value)]
                 changes = [f for m in top if m.change for f in amounts(m.change.value)]
-                if any(matches(gold, f) for f in values):
+                if any(figure_matches(gold, f) for f in values):
                     found[k] += 1
                     found_changes[k] += 1
-                elif any(matches(gold, f) for f in changes):
+                elif any(figure_matches(gold, f) for f in changes):
                     found_changes[k] += 1
     print(
         f"\nECTSum val: {len(texts)} transcripts; gold amounts supported by the transcript: "

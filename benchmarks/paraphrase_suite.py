@@ -51,10 +51,9 @@ from _common import (
     write_json,
 )
 
+from evals.datasets import paraphrase_category
 from summariser import Claim, ClaimVerdict, FigureVerdict, check_claims
 
-UNSUPPORTED_LABELS = frozenset({"wrong_value", "invented"})
-FAITHFUL_LABELS = frozenset({"in_source", "rounded"})
 LABEL_ORDER = ("in_source", "rounded", "derived", "misattributed", "wrong_value", "invented")
 FIGURE_OUTCOMES = ("supported", "unsupported", "skipped", "not found")
 
@@ -95,16 +94,8 @@ class Bullet:
     @property
     def expected(self) -> str:
         """supported, unsupported, or the separate categories derived / misattributed."""
-        labels = {f.label for f in self.figures}
-        if labels & UNSUPPORTED_LABELS:
-            return "unsupported"
-        if labels <= FAITHFUL_LABELS:
-            return "supported"
-        if "misattributed" in labels:
-            return "misattributed"
-        if "derived" in labels:
-            return "derived"
-        return "other:" + ",".join(sorted(labels - FAITHFUL_LABELS))
+        category = paraphrase_category({f.label for f in self.figures})
+        return "supported" if category == "faithful" else category
 
     @property
     def flagged(self) -> bool:

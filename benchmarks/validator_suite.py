@@ -48,10 +48,9 @@ from _common import (
     write_json,
 )
 
+from evals.datasets import VALIDATOR_SUPPORTED_KINDS as SUPPORTED_KINDS
+from evals.datasets import VALIDATOR_UNSUPPORTED_KINDS as UNSUPPORTED_KINDS
 from summariser import Claim, ClaimVerdict, check_claims
-
-SUPPORTED_KINDS = ("verbatim", "scale_rewrite", "scale_word", "percent_word", "hedged_round")
-UNSUPPORTED_KINDS = ("digit_change", "decimal_shift", "scale_swap", "percent_change")
 
 
 @dataclass

@@ -31,6 +31,7 @@ import typer
 
 from summariser import __version__, inputs
 from summariser.errors import BackendError, ConfigurationError, EmptySourceError, InputError
+from summariser.eval_command import eval_app
 
 if TYPE_CHECKING:
     from summariser.pipeline import SourceFormatOption
@@ -310,6 +311,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.add_typer(eval_app, name="eval")
 
 
 def _show_version(value: bool) -> None:
