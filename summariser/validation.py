@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -366,7 +366,7 @@ def _figure_claim_figures(claim: FigureClaim) -> tuple[str, list[Figure]]:
         parsed = [f for f in find_figures(claim.text) if f.is_amount] or find_figures(claim.text)
         if parsed:
             if claim.hedge is not None:
-                parsed = [replace(f, hedge=claim.hedge) for f in parsed]
+                parsed = [f._replace(hedge=claim.hedge) for f in parsed]
             return claim.text, parsed
     name = f"claim {claim.id!r}" if claim.id is not None else "a structured claim"
     if claim.value is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from summariser.figures import lexicon as _lex
 from summariser.figures.context import _CURRENCY_AFTER, _UNIT_AFTER, _unit_kind
 from summariser.figures.model import Figure, FigureKind
@@ -58,7 +56,7 @@ def _read_cjk(text: str, scan: str, start: int, end: int) -> tuple[Figure | None
     if start and scan[start - 1] == "第":  # 第三: "third"
         value = _cjk_number(run)
         ordinal = Figure(text[start:end], start, end, FigureKind.ORDINAL, value)
-        return replace(ordinal, key=f"#{int(value)}"), end
+        return ordinal._replace(key=f"#{int(value)}"), end
     if not _reads_as_number(run, scan[end : end + 1]):
         return None, end
     value = _cjk_number(run)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class FigureKind(StrEnum):
@@ -37,8 +37,7 @@ AMOUNT_KINDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Figure:
+class Figure(NamedTuple):
     """One figure found in a text.
 
     ``value`` is normalised: the scale word applied (``8.971 billion`` -> 8.971e9,
@@ -52,6 +51,10 @@ class Figure:
 
     ``unit`` is an ISO 4217 code for money (``$`` and ``¥`` when the symbol alone leaves the
     currency open), ``%``, ``pp``, ``pts``, ``bp``, ``x``, or None.
+
+    An immutable value. It is a NamedTuple rather than a frozen dataclass because a long
+    article has hundreds of thousands of figures and a frozen dataclass costs three times as
+    much to build (1.5 us against 0.5 us); ``figure._replace(...)`` makes a changed copy.
     """
 
     text: str

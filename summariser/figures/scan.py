@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from typing import Any
 
 from summariser.figures.calendar import _MONTHS, _read_fixed
@@ -100,32 +99,30 @@ def find_figures(text: str) -> list[Figure]:
     # mapped text are offsets into the original.
     scan = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
     found: list[Figure] = []
-    pos = 0
-    end_of_text = len(scan)
-    while pos < end_of_text:
-        match = _SCAN.search(scan, pos)
-        if match is None:
-            break
+    resume = 0
+    for match in _SCAN.finditer(scan):
+        start, end = match.span()
+        if start < resume:
+            continue  # inside what a reader already took ("billion yuan" after "8.971")
         group = match.lastgroup
         figure: Figure | None = None
-        resume = match.end()
+        resume = end
         if group == "num":
-            figure, resume = _read_number(text, scan, match.start(), match.end())
+            figure, resume = _read_number(text, scan, start, end)
         elif group == "word":
-            figure, resume = _read_words(text, scan, match.start(), match.end())
+            figure, resume = _read_words(text, scan, start, end)
         elif group == "aword":
-            figure, resume = _read_words(text, scan, match.start(), match.end() - 1)
+            figure, resume = _read_words(text, scan, start, end - 1)
         elif group == "cjk":
-            figure, resume = _read_cjk(text, scan, match.start(), match.end())
+            figure, resume = _read_cjk(text, scan, start, end)
         elif group == "cjkpct":
-            figure = _cjk_percent(text, match.start(), match.end())
+            figure = _cjk_percent(text, start, end)
         elif group == "junk":
             pass  # digits and separators that form no number ("1,2,3", "1,000,00"): one step
         elif group is not None:
             figure = _read_fixed(text, scan, _GROUPS.get(group, group), match)
         if figure is not None:
             found.append(figure)
-        pos = max(resume, match.start() + 1)
     return _link_ranges(scan, found)
 
 
@@ -190,8 +187,7 @@ def _share_unit(figure: Figure, other: Figure) -> Figure:
         unit, kind = other.unit, other.kind
     if scale == figure.scale and unit == figure.unit:
         return figure
-    return replace(
-        figure,
+    return figure._replace(
         kind=kind,
         value=figure.value * scale / figure.scale,
         unit=unit,

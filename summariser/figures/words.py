@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from summariser.figures import lexicon as _lex
 from summariser.figures.context import _CURRENCY_AFTER, _UNIT_AFTER, _hedge_before, _unit_kind
@@ -106,7 +105,7 @@ def _ordinal(text: str, scan: str, start: int, end: int, word: str) -> tuple[Fig
         return None, end  # "first time", "per second": too common to mean a rank
     value = float(_lex.ORDINAL_WORDS[word])
     figure = _word_figure(text, scan, start, end, FigureKind.ORDINAL, value, None, 0.0)
-    return replace(figure, key=f"#{int(value)}"), end
+    return figure._replace(key=f"#{int(value)}"), end
 
 
 def _cardinal(
@@ -180,7 +179,7 @@ def _amount_from_words(
             pos = unit_match.end()
     del scale_unit
     figure = _word_figure(text, scan, start, pos, kind, value, unit, step)
-    return (replace(figure, scale=scale) if scale != 1.0 else figure), pos
+    return (figure._replace(scale=scale) if scale != 1.0 else figure), pos
 
 
 def _word_figure(
