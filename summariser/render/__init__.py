@@ -85,6 +85,22 @@ def place_figures(
     return placed, missing
 
 
+def segments(
+    text: str, figures: Sequence[FigureCheck]
+) -> tuple[list[tuple[str, FigureCheck | None]], list[FigureCheck]]:
+    """``text`` cut into pieces, each paired with the figure it is (or None for the words
+    between), and the figures that could not be placed: what both renderers walk."""
+    placed, missing = place_figures(text, figures)
+    pieces: list[tuple[str, FigureCheck | None]] = []
+    cursor = 0
+    for mark in placed:
+        pieces.append((text[cursor : mark.start], None))
+        pieces.append((text[mark.start : mark.end], mark.figure))
+        cursor = mark.end
+    pieces.append((text[cursor:], None))
+    return pieces, missing
+
+
 def distinct_hints(figure: FigureCheck) -> list[TextSpan]:
     """The figure's hints, one per distinct text (the first place each stands in the source):
     the validator may offer the same "40%" at three places, which reads as a stutter."""

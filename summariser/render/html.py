@@ -26,8 +26,8 @@ from summariser.render import (
     change_unsupported,
     describe_reason,
     distinct_hints,
-    place_figures,
     provenance_parts,
+    segments,
     signed,
     where_label,
 )
@@ -193,14 +193,8 @@ def _figure(text: str, figure: FigureCheck) -> str:
 
 
 def _checked(item: CheckedText) -> str:
-    placed, missing = place_figures(item.text, item.figures)
-    parts: list[str] = []
-    cursor = 0
-    for mark in placed:
-        parts.append(_e(item.text[cursor : mark.start]))
-        parts.append(_figure(item.text[mark.start : mark.end], mark.figure))
-        cursor = mark.end
-    parts.append(_e(item.text[cursor:]))
+    pieces, missing = segments(item.text, item.figures)
+    parts = [_e(text) if figure is None else _figure(text, figure) for text, figure in pieces]
     parts += [" " + _figure(f.text, f) for f in missing if f.status == "unsupported"]
     return "".join(parts)
 

@@ -16,8 +16,8 @@ from summariser.render import (
     change_unsupported,
     describe_reason,
     distinct_hints,
-    place_figures,
     provenance_parts,
+    segments,
     signed,
     where_label,
 )
@@ -55,19 +55,15 @@ def _unsupported(text: str) -> str:
     return f"**{WARNING} unsupported: {_escape(text)}**"
 
 
+def _mark(text: str, figure: FigureCheck | None) -> str:
+    unsupported = figure is not None and figure.status == "unsupported"
+    return _unsupported(text) if unsupported else _escape(text)
+
+
 def _checked(item: CheckedText) -> str:
     """The sentence with each unsupported figure marked where it stands."""
-    placed, missing = place_figures(item.text, item.figures)
-    parts: list[str] = []
-    cursor = 0
-    for mark in placed:
-        parts.append(_escape(item.text[cursor : mark.start]))
-        figure = item.text[mark.start : mark.end]
-        parts.append(
-            _unsupported(figure) if mark.figure.status == "unsupported" else _escape(figure)
-        )
-        cursor = mark.end
-    parts.append(_escape(item.text[cursor:]))
+    pieces, missing = segments(item.text, item.figures)
+    parts = [_mark(text, figure) for text, figure in pieces]
     # A figure the validator read but the sentence does not spell the same way: say so beside.
     parts += [f" ({_unsupported(f.text)})" for f in missing if f.status == "unsupported"]
     return "".join(parts).strip()
