@@ -20,7 +20,7 @@ from summariser.figures.model import Figure, FigureKind
 _CURRENCY_BEFORE = re.compile(
     r"(?:(?P<sign1>[-+\u2212])[ ]?)?(?P<cur>US\$|U\.S\.\$|HK\$|CA?\$|AU?\$|NZ\$|S\$|NT\$|R\$|\$"
     r"|£|€|¥|￥|₹|Rs\.?|RMB|CNY|USD|EUR|GBP|JPY|HKD|CAD|AUD|CHF|INR|SGD|NZD)"
-    r"[ \u00a0]?(?P<sign2>[-+\u2212])?$"
+    r"\s{0,3}(?P<sign2>[-+\u2212])?$"
 )
 
 
