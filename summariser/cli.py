@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 import typer
 
 from summariser import __version__, inputs
+from summariser.batch_command import batch_app
 from summariser.errors import BackendError, ConfigurationError, EmptySourceError, InputError
 from summariser.eval_command import eval_app
 
@@ -312,6 +313,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(eval_app, name="eval")
+app.add_typer(batch_app, name="batch")
 
 
 def _show_version(value: bool) -> None:

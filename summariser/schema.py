@@ -13,6 +13,7 @@ Stage: pure core (pydantic models only, no I/O). Two families:
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -240,10 +241,14 @@ class Summary(_Strict):
 # --- JSON Schema for structured output ----------------------------------------------------
 
 
+@cache
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON Schema in the form OpenAI's strict structured output accepts: every
     object closed (``additionalProperties: false``) with all its properties required (optional
-    ones are nullable instead), and no keywords strict mode rejects."""
+    ones are nullable instead), and no keywords strict mode rejects.
+
+    Built once per model and shared by every request (building it took 40% of an offline
+    summary's time): callers must not change it."""
     schema = copy.deepcopy(model.model_json_schema())
 
     def visit(node: Any) -> None:

@@ -31,6 +31,11 @@ model's ``message.refusal``, or a note when ``finish_reason`` is ``content_filte
 the pipeline records the attempt and its usage before raising ``RefusalError``. Likewise
 ``finish_reason == "length"`` is returned as it is, for the pipeline to re-chunk or re-ask.
 
+Observers. ``observer=`` (or :meth:`OpenAIBackend.add_observer`) is called with the status and
+headers of every HTTP response, retries included, from a response hook on the backend's HTTP
+client: a client-side rate limiter reads ``x-ratelimit-*`` and ``Retry-After`` there, including
+on the 429s the SDK retries by itself and the caller never sees.
+
 Output length is sent as ``max_tokens``, which OpenAI's GPT-4-class models and every
 compatible server accept. OpenAI's reasoning models (o-series, gpt-5) reject it, and a fixed
 ``temperature``, and want ``max_completion_tokens``: they are not supported here yet.
@@ -41,6 +46,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Self
 
 import httpx2
@@ -78,6 +84,9 @@ _RETRY_COUNT_HEADER = "x-stainless-retry-count"
 
 _CONTENT_FILTER_NOTE = "the provider's content filter stopped the answer (content_filter)"
 
+# Called with the status code and headers of every HTTP response (retries included).
+ResponseObserver = Callable[[int, Mapping[str, str]], None]
+
 
 class OpenAIBackend:
     """A backend for OpenAI or any OpenAI-compatible server.
@@ -86,7 +95,10 @@ class OpenAIBackend:
     timeout, retries). ``http_client`` replaces the HTTP client under that SDK client (a test's
     ``httpx2.MockTransport``, a proxy); ``client`` replaces the SDK client itself (Azure, say),
     in which case build its HTTP client with :func:`no_retry_on_insufficient_quota` too, or an
-    ``insufficient_quota`` answer is retried before it is reported.
+    ``insufficient_quota`` answer is retried before it is reported, and add
+    :meth:`response_hook` to its response hooks for observers to be called.
+
+    ``observer`` is called with ``(status_code, headers)`` of every response, retries included.
     """
 
     name = "openai"
@@ -97,14 +109,33 @@ class OpenAIBackend:
         *,
         client: AsyncOpenAI | None = None,
         http_client: httpx2.AsyncClient | None = None,
+        observer: ResponseObserver | None = None,
     ) -> None:
         if client is not None and http_client is not None:
             raise ConfigurationError("pass an SDK client or an HTTP client, not both")
         self.model = settings.model
         self._owns_client = client is None
+        self._observers: list[ResponseObserver] = [] if observer is None else [observer]
+        if client is None:
+            http_client = http_client or DefaultAsyncHttpxClient()
+            _add_response_hook(http_client, self.response_hook)
         self.client = client if client is not None else _make_client(settings, http_client)
         # json_schema until a server rejects it, then json_object for this backend's lifetime.
         self._json_schema_supported = True
+
+    def add_observer(self, observer: ResponseObserver) -> None:
+        """Call ``observer`` with the status and headers of every response from now on."""
+        self._observers.append(observer)
+
+    async def response_hook(self, response: httpx2.Response) -> None:
+        """The httpx2 response hook that calls the observers (installed on the HTTP client this
+        backend builds or is given; add it yourself to a ``client=``'s HTTP client)."""
+        for observer in self._observers:
+            try:
+                observer(response.status_code, response.headers)
+            except Exception:
+                # An observer is bookkeeping (a rate limiter): it must never fail a request.
+                log.exception("response observer %r failed", observer)
 
     async def aclose(self) -> None:
         """Close the SDK client if this backend built it (with the HTTP client under it)."""
@@ -168,11 +199,16 @@ class OpenAIBackend:
 def no_retry_on_insufficient_quota(http_client: httpx2.AsyncClient) -> httpx2.AsyncClient:
     """Add to ``http_client`` the response hook that stops the SDK retrying an
     ``insufficient_quota`` 429, and return it. Adding it twice is harmless."""
-    hooks = http_client.event_hooks
-    if _mark_insufficient_quota not in hooks["response"]:
-        response_hooks = [*hooks["response"], _mark_insufficient_quota]
-        http_client.event_hooks = {**hooks, "response": response_hooks}
+    _add_response_hook(http_client, _mark_insufficient_quota)
     return http_client
+
+
+def _add_response_hook(
+    http_client: httpx2.AsyncClient, hook: Callable[[httpx2.Response], object]
+) -> None:
+    hooks = http_client.event_hooks
+    if hook not in hooks["response"]:
+        http_client.event_hooks = {**hooks, "response": [*hooks["response"], hook]}
 
 
 async def _mark_insufficient_quota(response: httpx2.Response) -> None:
@@ -209,7 +245,8 @@ def _make_client(settings: Settings, http_client: httpx2.AsyncClient | None) -> 
         base_url=settings.base_url,
         timeout=settings.timeout_s,
         max_retries=settings.max_retries,
-        # The SDK's own defaults (connection limits, redirects), plus the quota hook.
+        # The SDK's own defaults (connection limits, redirects), plus the quota hook. The
+        # observers' hook was added first, so observers see a 429 as the server sent it.
         http_client=no_retry_on_insufficient_quota(http_client or DefaultAsyncHttpxClient()),
     )
 

@@ -1,0 +1,347 @@
+"""Client-side pacing of batch jobs: requests per minute and tokens per minute, adapted to what
+the server says.
+
+Stage: batch (asyncio I/O path). In: a request's estimated token count, and the status and
+headers of every HTTP response. Out: permission to send (a :class:`Reservation`, settled with
+the usage the server reported), and a :class:`RateLimitedBackend` that wraps any backend.
+
+Model. Two token buckets, one counting requests and one counting tokens, each refilled
+continuously at ``limit / 60`` per second up to ``limit`` (one minute's worth). A request goes
+when both buckets hold what it needs; requests go strictly in arrival order (FIFO), so a large
+request at the head is not starved by small ones behind it.
+
+Opening burst. The buckets start at ``burst`` (1/6) of a minute's worth, not full: a job that
+opened with a full minute in one go would spend that minute's quota in the first second and,
+against a server that counts over a sliding minute, would meet a wall of 429s fifty seconds
+later. A sixth (ten seconds' worth) gets a job going at once without that.
+
+Adaptation, from :meth:`RateLimiter.observe` (wired to every HTTP response, the SDK's own
+retries included):
+
+* 429: every acquisition pauses until ``retry-after-ms`` / ``retry-after`` says (else a short
+  backoff that doubles while 429s keep coming without one), and the effective rate shrinks by
+  :data:`DECREASE` (at most once per pause, as one burst of 429s is one signal), then recovers
+  additively by :data:`RECOVERY_PER_S` per second: AIMD, as TCP does.
+* ``x-ratelimit-remaining-{requests,tokens}`` clamp the buckets: local state never exceeds what
+  the server says remains. At zero remaining, the bucket waits for ``x-ratelimit-reset-*``
+  (OpenAI durations such as ``6m0s``, ``1s``, ``20ms``), capped at :data:`MAX_RESET_HOLD_S`
+  because OpenAI's reset is the time until the quota is *full* again, far longer than the wait
+  for one more request.
+* ``x-ratelimit-limit-*`` lower than the configured limit lowers it: the server knows the
+  account's tier better than a default table.
+
+Retries. Nothing here retries; the SDK does transport retries (and honours the same
+Retry-After). The limiter paces first attempts and sees the SDK's 429s through the observer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+from summariser.backends.base import Backend, Completion, CompletionRequest
+
+__all__ = [
+    "RateLimitedBackend",
+    "RateLimiter",
+    "Reservation",
+    "default_limits",
+    "parse_duration",
+    "rate_limited",
+]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+BURST = 1 / 6  # of a minute's worth, in the buckets at start
+DECREASE = 0.9  # multiplicative decrease of the effective rate on a 429
+RECOVERY_PER_S = 0.1 / 30  # additive recovery: +10 points of the limit per 30 s without a 429
+MIN_FACTOR = 0.25  # the rate never shrinks below a quarter of the limit
+BACKOFF_S = 1.0  # first pause on a 429 without Retry-After; doubles up to MAX_BACKOFF_S
+MAX_BACKOFF_S = 30.0
+MAX_RESET_HOLD_S = 10.0
+# Chat formatting adds a few tokens per message and to prime the answer (OpenAI's cookbook).
+TOKENS_PER_MESSAGE = 4
+TOKENS_PER_REPLY = 3
+
+# Conservative tier figures (about OpenAI's usage tier 2), as (RPM, TPM), matched by the longest
+# prefix of the model name. Override with --rpm / --tpm: an account's real limits are in its
+# dashboard and in the x-ratelimit-limit-* headers, which the limiter also follows.
+_DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
+    "gpt-4o-mini": (5_000, 2_000_000),
+    "gpt-4o": (5_000, 450_000),
+    "gpt-4.1-nano": (5_000, 2_000_000),
+    "gpt-4.1-mini": (5_000, 2_000_000),
+    "gpt-4.1": (5_000, 450_000),
+    "gpt-4-turbo": (5_000, 450_000),
+    "gpt-4": (5_000, 40_000),
+    "gpt-3.5-turbo": (3_500, 2_000_000),
+}
+FALLBACK_LIMITS = (500, 200_000)
+
+_EPSILON_S = 1e-6
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def default_limits(model: str) -> tuple[int, int]:
+    """``(rpm, tpm)`` for ``model``: conservative tier figures, override with --rpm / --tpm.
+
+    A dated snapshot matches its family (``gpt-4o-mini-2024-07-18`` is ``gpt-4o-mini``); an
+    unknown model gets :data:`FALLBACK_LIMITS`.
+    """
+    matches = [prefix for prefix in _DEFAULT_LIMITS if model.startswith(prefix)]
+    if not matches:
+        return FALLBACK_LIMITS
+    return _DEFAULT_LIMITS[max(matches, key=len)]
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in an OpenAI reset duration (``6m0s``, ``1.5s``, ``250ms``, ``1h2m``) or a
+    plain number of seconds; None when it is neither."""
+    text = text.strip().lower()
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        pass
+    if not text or _DURATION_PART.sub("", text):
+        return None  # empty, or something besides number+unit pairs
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(number) * scale[unit] for number, unit in _DURATION_PART.findall(text))
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The delay a 429 asks for: ``retry-after-ms``, else ``retry-after`` in seconds (an HTTP
+    date is not supported: OpenAI sends seconds)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """One token bucket: ``level`` may go negative when a settle charges more than reserved."""
+
+    limit: float
+    level: float
+    hold_until: float = float("-inf")  # the server said nothing remains until then
+
+    def rate(self, factor: float) -> float:
+        return self.limit / 60.0 * factor
+
+    def refill(self, elapsed: float, factor: float) -> None:
+        self.level = min(self.limit, self.level + elapsed * self.rate(factor))
+
+    def wait(self, need: float, now: float, factor: float) -> float:
+        """Seconds until ``need`` is in the bucket (0 when it is already)."""
+        # A request bigger than a minute's worth waits for a full bucket, then goes: the server
+        # judges it, the limiter must not block forever.
+        need = min(need, self.limit)
+        deficit = max(need - self.level, 0.0) / self.rate(factor)
+        return max(deficit, self.hold_until - now, 0.0)
+
+
+@dataclass(slots=True)
+class Reservation:
+    """What one :meth:`RateLimiter.acquire` took; :meth:`settle` it with the real usage."""
+
+    tokens: int
+    _limiter: RateLimiter = field(repr=False)
+    settled: bool = False
+
+    def settle(self, actual_tokens: int) -> None:
+        """Refund (or charge) the difference between the estimate and ``actual_tokens``.
+        Only the first call counts."""
+        if self.settled:
+            return
+        self.settled = True
+        self._limiter._adjust_tokens(self.tokens - actual_tokens)
+
+
+class RateLimiter:
+    """Paces requests to ``rpm`` requests and ``tpm`` tokens per minute, FIFO.
+
+    ``clock`` and ``sleep`` are injectable for tests (a fake clock makes them instant).
+    """
+
+    def __init__(
+        self,
+        rpm: int,
+        tpm: int,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        burst: float = BURST,
+    ) -> None:
+        if rpm <= 0 or tpm <= 0:
+            raise ValueError("rpm and tpm must be positive")
+        if not 0 < burst <= 1:
+            raise ValueError("burst is a fraction of a minute's worth, in (0, 1]")
+        self._clock = clock
+        self._sleep = sleep
+        self.requests = _Bucket(float(rpm), rpm * burst)
+        self.tokens = _Bucket(float(tpm), tpm * burst)
+        self.factor = 1.0  # the AIMD share of the limits in use
+        self.paused_until = float("-inf")
+        self.count_429 = 0
+        self._last = clock()
+        self._no_decrease_until = float("-inf")
+        self._backoff = BACKOFF_S
+        # asyncio.Lock wakes its waiters in order and lets no newcomer barge in: FIFO.
+        self._queue = asyncio.Lock()
+        self._wake: asyncio.Future[None] | None = None
+
+    async def acquire(self, tokens: int) -> Reservation:
+        """Wait for this request's turn and until both buckets allow it, then take from them."""
+        tokens = max(tokens, 0)
+        async with self._queue:  # only the head of the queue looks at the buckets
+            while True:
+                now = self._advance()
+                wait = max(
+                    self.paused_until - now,
+                    self.requests.wait(1, now, self.factor),
+                    self.tokens.wait(tokens, now, self.factor),
+                )
+                # A microsecond is "now": float rounding must not leave the head chasing a
+                # deficit of 1e-13 tokens (with a fake clock, for ever).
+                if wait <= _EPSILON_S:
+                    self.requests.level -= 1
+                    self.tokens.level -= tokens
+                    return Reservation(tokens, self)
+                await self._sleep_or_wake(wait)
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Adapt to one HTTP response: its status and headers (any case)."""
+        headers = {name.lower(): value for name, value in headers.items()}
+        now = self._advance()
+        for bucket, kind in ((self.requests, "requests"), (self.tokens, "tokens")):
+            self._follow_headers(bucket, kind, headers, now)
+        if status == 429:
+            self._on_429(headers, now)
+        elif status < 400:
+            self._backoff = BACKOFF_S
+
+    def _on_429(self, headers: Mapping[str, str], now: float) -> None:
+        self.count_429 += 1
+        delay = retry_after(headers)
+        if delay is None:
+            delay = self._backoff
+            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+        self.paused_until = max(self.paused_until, now + delay)
+        # The 429s of requests already in flight arrive together: one decrease for the lot.
+        if now >= self._no_decrease_until:
+            self.factor = max(self.factor * DECREASE, MIN_FACTOR)
+            self._no_decrease_until = now + max(delay, 1.0)
+            log.info("429: pausing %.2fs, rate now %.0f%% of the limit", delay, 100 * self.factor)
+
+    def _follow_headers(
+        self, bucket: _Bucket, kind: str, headers: Mapping[str, str], now: float
+    ) -> None:
+        limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
+        if limit is not None and 0 < limit < bucket.limit:
+            bucket.limit = limit
+            bucket.level = min(bucket.level, limit)
+        remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
+        if remaining is None:
+            return
+        bucket.level = min(bucket.level, remaining)
+        if remaining < 1:
+            reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}", ""))
+            if reset is not None:
+                bucket.hold_until = max(bucket.hold_until, now + min(reset, MAX_RESET_HOLD_S))
+
+    def _adjust_tokens(self, refund: int) -> None:
+        self._advance()
+        self.tokens.level = min(self.tokens.limit, self.tokens.level + refund)
+        if refund > 0 and self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)  # the head may be waiting for exactly these tokens
+
+    def _advance(self) -> float:
+        """Refill the buckets and recover the rate for the time since the last call."""
+        now = self._clock()
+        elapsed = max(now - self._last, 0.0)
+        # No recovery while paused: the server has just said the rate was too high.
+        recovering = max(now - max(self._last, self.paused_until), 0.0)
+        self.factor = min(1.0, self.factor + RECOVERY_PER_S * recovering)
+        self.requests.refill(elapsed, self.factor)
+        self.tokens.refill(elapsed, self.factor)
+        self._last = now
+        return now
+
+    async def _sleep_or_wake(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less if a refund arrives meanwhile."""
+        self._wake = asyncio.get_running_loop().create_future()
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait({sleeper, self._wake}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            self._wake = None
+
+
+class RateLimitedBackend:
+    """A backend that waits for the limiter before each call to ``inner``.
+
+    The estimate is the prompt's tokens (``count_tokens`` over the message contents, plus chat
+    formatting) plus ``request.max_tokens``, the most the answer can use; it is settled with
+    the usage the server reports. A failed call keeps its charge: the server may have counted
+    it, and over-counting only slows the job down a little.
+    """
+
+    def __init__(
+        self, inner: Backend, limiter: RateLimiter, count_tokens: Callable[[str], int]
+    ) -> None:
+        self.inner = inner
+        self.limiter = limiter
+        self.count_tokens = count_tokens
+        self.name = inner.name
+        self.model = inner.model
+
+    def estimate(self, request: CompletionRequest) -> int:
+        """The tokens ``request`` may use: prompt, formatting and the answer's ceiling."""
+        prompt = sum(self.count_tokens(message.content) for message in request.messages)
+        overhead = TOKENS_PER_MESSAGE * len(request.messages) + TOKENS_PER_REPLY
+        return prompt + overhead + request.max_tokens
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        reservation = await self.limiter.acquire(self.estimate(request))
+        completion = await self.inner.complete(request)
+        used = completion.usage.prompt_tokens + completion.usage.completion_tokens
+        if used > 0:  # some compatible servers report no usage: keep the estimate then
+            reservation.settle(used)
+        return completion
+
+
+def rate_limited(backend: Backend, limiter: RateLimiter, model: str) -> RateLimitedBackend:
+    """``backend`` paced by ``limiter``, counting tokens with ``model``'s encoding; when it is
+    an :class:`OpenAIBackend`, every HTTP response (the SDK's retries too) feeds
+    :meth:`RateLimiter.observe`."""
+    # Imported here: the limiter itself works with any backend and needs neither.
+    from summariser.backends.openai import OpenAIBackend
+    from summariser.tokens import encoding_for_model
+
+    if isinstance(backend, OpenAIBackend):
+        backend.add_observer(limiter.observe)
+    return RateLimitedBackend(backend, limiter, encoding_for_model(model).count)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
