@@ -56,6 +56,7 @@ import typer
 from summariser.batch import provider_results as results
 from summariser.batch.provider_results import Limits, RequestFiles, judge, request_line
 from summariser.batch.provider_state import JobState, Phase
+from summariser.batch.store import cut_torn_tail
 from summariser.chunking import chunk_text
 from summariser.cleaning import clean
 from summariser.errors import InputError
@@ -274,8 +275,12 @@ async def collect(
         settings = _settings(state)
         queued: dict[Phase, RequestFiles] = {}
         written = waiting = 0
+        present = _ids_in_output(output)
         with output.open("a", encoding="utf-8") as out:
             for article in state.articles(written=False):
+                if article.id in present:  # written by a collect killed before it noted so
+                    state.mark_written(article.id)
+                    continue
                 record = results.settle(state, article, settings, resubmit, MAX_ATTEMPTS, queued,
                                         limits, paid=mode == "api")  # fmt: skip
                 if record is None:
@@ -344,6 +349,22 @@ def _open(work: Path) -> JobState:
 
 
 # --- the commands ---------------------------------------------------------------------------
+
+
+def _ids_in_output(output: Path) -> set[str]:
+    """The ids already in ``output``, after cutting a line a killed collect left half-written."""
+    if not output.exists():
+        return set()
+    ids: set[str] = set()
+    with output.open("r+b") as stream:
+        cut_torn_tail(stream)
+        stream.seek(0)
+        for raw in stream:
+            try:
+                ids.add(str(json.loads(raw)["id"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # not a record of ours: left alone, never duplicated
+    return ids
 
 
 def make_client(settings: Settings) -> AsyncOpenAI:

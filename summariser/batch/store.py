@@ -274,7 +274,7 @@ class Reconciled:
 def reconcile(store: JobStore, output: Path) -> Reconciled:
     """Make ``output`` hold exactly one line per committed row (see the module docstring)."""
     with output.open("a+b") as stream:
-        truncated = _cut_torn_tail(stream)
+        truncated = cut_torn_tail(stream)
         stream.seek(0)
         present: set[str] = set()
         missing_rows: list[StoredRecord] = []
@@ -329,7 +329,7 @@ def check_writable(output: Path, *, source: Path) -> None:
 # --- internals ---------------------------------------------------------------------------------
 
 
-def _cut_torn_tail(stream: IO[bytes]) -> int:
+def cut_torn_tail(stream: IO[bytes]) -> int:
     """Truncate a last line that has no newline (a write cut short); return bytes removed."""
     size = stream.seek(0, os.SEEK_END)
     if size == 0:

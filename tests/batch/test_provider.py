@@ -305,3 +305,25 @@ def test_followups_never_change_the_rendered_messages() -> None:
         "x#0", template, "text", SETTINGS, (Message("assistant", "a"), Message("user", "b"))
     )
     assert template.render("text") == before
+
+
+def test_collect_after_a_kill_between_writing_and_noting_writes_no_duplicate(
+    tmp_path: Path,
+) -> None:
+    """A collect killed after appending a record but before marking it written (simulated by
+    clearing the written flags) must not append the record again; a torn last line is cut."""
+    import sqlite3
+
+    api, work, out = FakeBatchAPI(), tmp_path / "w", tmp_path / "out.jsonl"
+    asyncio.run(
+        provider.submit(_input(tmp_path, {"a": SHORT, "b": SHORT}), work, SETTINGS, api.client())
+    )
+    asyncio.run(_run_batches(api, work))
+    asyncio.run(provider.collect(work, out, api.client()))
+    first = out.read_text(encoding="utf-8")
+    with sqlite3.connect(work / "provider-state.sqlite") as db:
+        db.execute("UPDATE articles SET written = 0")
+    out.write_text(first + '{"id": "to', encoding="utf-8")
+    again = asyncio.run(provider.collect(work, out, api.client()))
+    assert again.written == 0
+    assert out.read_text(encoding="utf-8") == first
