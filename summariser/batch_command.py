@@ -170,7 +170,7 @@ def _run(
     from summariser.settings import Settings
 
     price_table = load_prices(prices) if prices is not None else PRICES_PER_MTOK
-    settings = Settings.from_env(backend=backend, model=model, base_url=base_url)
+    settings = Settings.from_env(backend=backend, model=model, base_url=base_url, allow_fake=False)
     if settings.backend_was_defaulted:
         _say("no OPENAI_API_KEY or OPENAI_BASE_URL set: using the offline backend")
     made = _make_backend(settings, limits)

@@ -423,7 +423,9 @@ def summarise(
             raise InputError(
                 f"--input-format must be auto, text, markdown or html, not {input_format!r}"
             )
-        settings = Settings.from_env(backend=backend, model=model, base_url=base_url)
+        settings = Settings.from_env(
+            backend=backend, model=model, base_url=base_url, allow_fake=False
+        )
         settings = replace(settings, drop_unsupported=drop_unsupported)
         if settings.backend_was_defaulted:
             _say(

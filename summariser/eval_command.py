@@ -84,7 +84,9 @@ def run_command(
 
         if concurrency < 1:
             raise InputError(f"--concurrency must be at least 1, not {concurrency}")
-        settings = Settings.from_env(backend=backend, model=model, base_url=base_url)
+        settings = Settings.from_env(
+            backend=backend, model=model, base_url=base_url, allow_fake=False
+        )
         loaded = runner.open_dataset(dataset, data, limit=limit)
         if settings.backend_was_defaulted and loaded.task != "validate":
             _say("no OPENAI_API_KEY or OPENAI_BASE_URL set: using the offline backend")

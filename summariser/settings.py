@@ -44,11 +44,13 @@ class Settings:
         model: str | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
+        allow_fake: bool = True,
     ) -> Settings:
         """Settings from arguments, then ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` /
         ``SUMMARISER_MODEL`` / ``SUMMARISER_BACKEND``, then defaults. With no backend named
         and neither a key nor a base URL, the backend is ``offline`` (and says so).
-        Other fields are set with ``dataclasses.replace``."""
+        The command line passes ``allow_fake=False``: the fake backend answers only scripted
+        tests. Other fields are set with ``dataclasses.replace``."""
         env = os.environ if env is None else env
         key = api_key or env.get("OPENAI_API_KEY") or None
         url = base_url or env.get("OPENAI_BASE_URL") or None
@@ -57,8 +59,9 @@ class Settings:
         if chosen is None:
             chosen = "openai" if (key or url) else "offline"
             defaulted = chosen == "offline"
-        if chosen not in _BACKENDS:
-            raise ConfigurationError(f"unknown backend {chosen!r}: choose openai, offline or fake")
+        if chosen not in _BACKENDS or (chosen == "fake" and not allow_fake):
+            choices = "openai, offline or fake" if allow_fake else "openai or offline"
+            raise ConfigurationError(f"unknown backend {chosen!r}: choose {choices}")
         if chosen == "openai" and not key and not url:
             raise ConfigurationError(
                 "the openai backend needs OPENAI_API_KEY (or --base-url for a local server)"

@@ -123,16 +123,20 @@ def test_an_unwritable_output_folder_exits_2(tmp_path: Path) -> None:
     assert code == 2 and "permission denied" in output
 
 
-def test_a_resume_with_another_backend_exits_2_unless_fresh(tmp_path: Path) -> None:
+def test_a_resume_with_another_backend_exits_2(tmp_path: Path) -> None:
     source = jsonl(tmp_path / "in.jsonl", {"id": "a", "text": TEXT})
     out = str(tmp_path / "out.jsonl")
     assert invoke(str(source), "-o", out, "--backend", "offline", "-q")[0] == 0
-    code, output = invoke(str(source), "-o", out, "--backend", "fake", "-q")
+    # refused before any request is sent: nothing listens on port 9, and nothing is asked
+    other = ("--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "-q")
+    code, output = invoke(str(source), "-o", out, *other)
     assert code == 2 and "started with backend 'offline'" in output
-    code, _ = invoke(str(source), "-o", out, "--backend", "fake", "--fresh", "-q")
-    assert code == 7  # the fake backend has nothing queued: an internal_error record
-    record = json.loads(Path(out).read_text())
-    assert record["reason"] == "internal_error"
+
+
+def test_the_fake_backend_is_not_offered_on_the_command_line(tmp_path: Path) -> None:
+    source = jsonl(tmp_path / "in.jsonl", {"id": "a", "text": TEXT})
+    code, output = invoke(str(source), "-o", str(tmp_path / "out.jsonl"), "--backend", "fake")
+    assert code == 2 and "choose openai or offline" in output
 
 
 def test_a_prices_file_prices_the_model(tmp_path: Path) -> None:
