@@ -75,7 +75,7 @@ def run_command(
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="OUT.jsonl", help="One record a line.")
     ],
-    backend: Annotated[str | None, typer.Option(help="openai, offline or fake.")] = None,
+    backend: Annotated[str | None, typer.Option(help="openai or offline.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (SUMMARISER_MODEL).")] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible server (OPENAI_BASE_URL).")

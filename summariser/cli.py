@@ -382,7 +382,7 @@ def summarise(
     article: Annotated[str, typer.Argument(metavar="FILE", help="The article (- for stdin).")],
     backend: Annotated[
         str | None,
-        typer.Option(help="openai, offline or fake; default: openai when a key or base URL is set"),
+        typer.Option(help="openai or offline; default: openai when a key or base URL is set"),
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model name (SUMMARISER_MODEL).")] = None,
     base_url: Annotated[

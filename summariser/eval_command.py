@@ -60,7 +60,7 @@ def run_command(
     dataset: Annotated[str, typer.Option(help="Dataset name, e.g. validator-suite, seed.")],
     out: Annotated[str, typer.Option(metavar="DIR", help="The run folder (resumed if present).")],
     limit: Annotated[int | None, typer.Option(help="At most N items (stratified).")] = None,
-    backend: Annotated[str | None, typer.Option(help="openai, offline or fake.")] = None,
+    backend: Annotated[str | None, typer.Option(help="openai or offline.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (SUMMARISER_MODEL).")] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible server.")
