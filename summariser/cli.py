@@ -33,6 +33,7 @@ from summariser import __version__, inputs
 from summariser.batch_command import batch_app
 from summariser.errors import BackendError, ConfigurationError, EmptySourceError, InputError
 from summariser.eval_command import eval_app
+from summariser.serve_command import serve
 
 if TYPE_CHECKING:
     from summariser.pipeline import SourceFormatOption
@@ -314,6 +315,7 @@ app = typer.Typer(
 )
 app.add_typer(eval_app, name="eval")
 app.add_typer(batch_app, name="batch")
+app.command()(serve)
 
 
 def _show_version(value: bool) -> None:

@@ -4,7 +4,9 @@
     ├── InputError                   the caller's input cannot be used (exit code 2)
     │   ├── EmptySourceError         a source text that is empty or only whitespace
     │   ├── ClaimsFormatError        claims that are not a list of strings / objects
-    │   └── NoArticleTextError       a document with no article text (binary, empty HTML)
+    │   ├── NoArticleTextError       a document with no article text (binary, empty HTML)
+    │   └── FetchError               a link that cannot be fetched as article text (in
+    │                                summariser.service.fetch; carries ``reason``)
     ├── ConfigurationError           settings that cannot work together (exit code 2)
     ├── PromptError                  a prompt template that is missing, invalid or lacks a
     │                                variable (a defect of the installation, exit code 1)

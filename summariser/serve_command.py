@@ -1,0 +1,52 @@
+"""``summariser serve``: run the HTTP API (FastAPI on uvicorn) in this process.
+
+Stage: edge (CLI). In: ``--host``, ``--port``, ``--open`` and the ``SUMMARISER_*`` /
+``OPENAI_*`` environment, read once here into
+:class:`~summariser.service.settings.ServiceSettings` and :class:`~summariser.Settings`.
+Out: a running server until interrupted; exit 2 when the settings cannot work (an open API on
+a non-loopback host without ``--open``, a bad key hash, an unknown backend). FastAPI and
+uvicorn are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (SUMMARISER_HOST; 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SUMMARISER_PORT; 8000).")] = None,
+    open_api: Annotated[
+        bool,
+        typer.Option(
+            "--open", help="Serve without API keys on a non-loopback host (no authentication)."
+        ),
+    ] = False,
+) -> None:
+    """Serve the HTTP API: POST /v1/summaries, GET /v1/summaries/{id}, /healthz, /readyz,
+    /metrics. Keys come from SUMMARISER_API_KEYS or SUMMARISER_API_KEY_HASHES."""
+    from summariser.cli import ExitCode, _guarded, _say
+
+    def job() -> ExitCode:
+        import uvicorn
+
+        from summariser.service.app import create_app
+        from summariser.service.settings import ServiceSettings
+        from summariser.settings import Settings
+
+        service = ServiceSettings.from_env(host=host, port=port, open_without_keys=open_api)
+        service.check_exposure()
+        settings = Settings.from_env()
+        if settings.backend_was_defaulted:
+            _say("no OPENAI_API_KEY or OPENAI_BASE_URL set: using the offline backend")
+        if not service.auth_required:
+            _say(f"no API key configured: the API on {service.host} is open to every caller")
+        app = create_app(service, settings)
+        uvicorn.run(app, host=service.host, port=service.port, log_level="info")
+        return ExitCode.OK
+
+    raise typer.Exit(_guarded(job))

@@ -1,0 +1,493 @@
+"""The HTTP API: ``POST /v1/summaries``, ``GET /v1/summaries/{id}``, health, readiness, metrics.
+
+Stage: service edge (HTTP, async). In: JSON requests (an article's text or URL), bearer API
+keys, :class:`~summariser.service.settings.ServiceSettings` and the pipeline's
+:class:`~summariser.Settings`, both built by the caller (``summariser serve`` or a test), and
+optionally a backend. Out: the :class:`~summariser.schema.Summary` JSON (``200``, small inputs
+that finish within ``sync_timeout_s``) or a job to poll (``202``), and RFC 9457 problem
+details (``application/problem+json``) for every error. ``/healthz``, ``/readyz`` and
+``/metrics`` need no key. ``python -m summariser.service.app`` prints the OpenAPI document
+committed as ``schemas/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from summariser import __version__
+from summariser.backends.base import Backend
+from summariser.schema import Summary
+from summariser.service.auth import Principal, RateLimiter, matching_key, principal_for
+from summariser.service.jobs import IdempotencyConflict, JobQueue, summarise_handlers
+from summariser.service.metrics import MetricsMiddleware, ServiceMetrics
+from summariser.service.settings import ServiceSettings
+from summariser.service.store import JobRecord, JobStore
+from summariser.settings import Settings
+
+log = logging.getLogger("summariser.service")
+PROBLEM = "application/problem+json"
+_TYPES = "https://summariser.dev/problems/"  # problem type URIs (documentation anchors)
+
+
+class SummaryRequest(BaseModel):
+    """An article to summarise: its ``text`` or its ``url``, not both."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, min_length=1)
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2048)
+    format: Literal["auto", "text", "markdown", "html"] = "auto"
+    drop_unsupported: bool = False
+    wait: bool = Field(default=True, description="false: always answer 202 with a job")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SummaryRequest:
+        if (self.text is None) == (self.url is None):
+            raise ValueError("give exactly one of text or url")
+        return self
+
+
+class Links(BaseModel):
+    self: str
+
+
+class JobAccepted(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    links: Links
+
+
+class JobError(BaseModel):
+    reason: str
+    detail: str
+    reference_id: str
+
+
+class JobView(JobAccepted):
+    kind: str
+    input_ref: str
+    created_at: str
+    updated_at: str
+    summary: Summary | None = None
+    article: dict[str, Any] | None = None
+    error: JobError | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; some carry ``errors``, ``reason`` or ``reference_id`` too."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class ProblemError(Exception):
+    """Raised by handlers to answer with a problem document."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, *, kind: str = "", **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.kind = status, title, detail, kind
+        self.headers: dict[str, str] = extra.pop("headers", None) or {}
+        self.extra = extra
+
+
+@dataclass(slots=True)
+class _State:
+    service: ServiceSettings
+    settings: Settings
+    store: JobStore
+    metrics: ServiceMetrics
+    limiter: RateLimiter
+    backend: Backend | None
+    queue: JobQueue | None = None
+
+
+def problem(request: Request | None, err: ProblemError) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": _TYPES + err.kind if err.kind else "about:blank",
+        "title": err.title,
+        "status": err.status,
+        "detail": err.detail,
+        "instance": request.url.path if request is not None else None,
+        **err.extra,
+    }
+    return JSONResponse(body, status_code=err.status, headers=err.headers, media_type=PROBLEM)
+
+
+_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {PROBLEM: {}}, "description": text}
+    for code, text in [
+        (400, "Bad request"),
+        (401, "Missing or wrong API key"),
+        (413, "Request body or article too large"),
+        (422, "Invalid request"),
+        (429, "Rate limit exceeded"),
+    ]
+}
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from SUMMARISER_API_KEYS")
+
+
+def _state(request: Request) -> _State:
+    state: _State = request.app.state.summariser
+    return state
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate (when keys are configured) and apply the caller's rate limit."""
+    state = _state(request)
+    if state.service.auth_required:
+        digest = None
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            digest = matching_key(credentials.credentials, state.service.api_key_hashes)
+        if digest is None:
+            raise ProblemError(
+                401,
+                "Unauthorized",
+                "a valid API key is required: Authorization: Bearer <key>",
+                kind="unauthorized",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        principal = principal_for(digest)
+    else:
+        host = request.client.host if request.client else "unknown"
+        principal = Principal(id=f"open:{host}", authenticated=False)
+    wait = state.limiter.take(principal.id)
+    if wait > 0:
+        seconds = max(1, int(wait + 0.999))
+        raise ProblemError(
+            429,
+            "Too Many Requests",
+            f"rate limit of {state.service.rate_per_minute} requests a minute reached",
+            kind="rate-limited",
+            headers={"Retry-After": str(seconds)},
+        )
+    return principal
+
+
+def create_app(
+    service: ServiceSettings, settings: Settings, *, backend: Backend | None = None
+) -> FastAPI:
+    """The ASGI app. Refuses (ConfigurationError) an open API on a non-loopback host.
+
+    With no ``backend``, the one ``settings`` names is made at startup and closed at shutdown.
+    """
+    service.check_exposure()
+    metrics = ServiceMetrics()
+    state = _State(
+        service=service,
+        settings=settings,
+        store=JobStore(service.store_url),
+        metrics=metrics,
+        limiter=RateLimiter(service.rate_per_minute, service.rate_burst),
+        backend=backend,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from summariser.backends.registry import make_backend
+
+        made = None if state.backend is not None else make_backend(settings)
+        used = state.backend or made
+        assert used is not None
+        handlers = summarise_handlers(
+            settings, used, max_article_chars=service.max_article_chars, metrics=metrics
+        )
+        state.queue = JobQueue(
+            state.store,
+            handlers,
+            workers=service.workers,
+            job_timeout_s=service.job_timeout_s,
+            metrics=metrics,
+        )
+        state.backend = used
+        await state.queue.start()
+        try:
+            yield
+        finally:
+            await state.queue.stop()
+            close = getattr(made, "aclose", None)
+            if close is not None:
+                await close()
+            state.store.close()
+
+    app = FastAPI(
+        title="summariser",
+        version=__version__,
+        description="Financial news summaries in which no number is shown as fact unless the "
+        "source supports it. Errors are RFC 9457 problem details.",
+        lifespan=lifespan,
+    )
+    app.state.summariser = state
+    _add_errors(app)
+    _add_routes(app)
+    app.add_middleware(BodyLimitMiddleware, limit=service.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.post(
+        "/v1/summaries",
+        response_model=None,
+        status_code=200,
+        responses={
+            200: {"model": Summary, "description": "The summary (small inputs, fast path)"},
+            202: {"model": JobAccepted, "description": "Queued: poll links.self"},
+            **_PROBLEM_RESPONSES,
+        },
+    )
+    async def create_summary(
+        body: SummaryRequest,
+        request: Request,
+        principal: Annotated[Principal, Depends(caller)],
+        idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    ) -> Response:
+        """Summarise an article: the summary at once when small and quick, else a job."""
+        state = _state(request)
+        queue = state.queue
+        assert queue is not None
+        limit = state.service.max_article_chars
+        if body.text is not None and len(body.text) > limit:
+            raise ProblemError(
+                413,
+                "Article Too Long",
+                f"the article has {len(body.text)} characters; the limit is {limit}",
+                kind="article-too-long",
+            )
+        payload = body.model_dump(include={"text", "url", "format", "drop_unsupported"})
+        kind = "url" if body.url is not None else "text"
+        ref = body.url or "sha256:" + hashlib.sha256(str(body.text).encode()).hexdigest()
+        key = f"{principal.id}:{idempotency_key}" if idempotency_key else None
+        try:
+            submitted = await queue.submit(kind, payload, key, owner=principal.id, input_ref=ref)
+        except IdempotencyConflict as err:
+            raise ProblemError(
+                422, "Idempotency Key Reused", str(err), kind="idempotency-conflict"
+            ) from None
+        job = submitted.job
+        quick = body.url is not None or len(str(body.text)) <= state.service.sync_max_chars
+        fast = body.wait and quick  # else always 202, even for a job already done
+        if fast:
+            job = await queue.wait(job.id, state.service.sync_timeout_s) or job
+        location = f"/v1/summaries/{job.id}"
+        if fast and job.status == "done" and job.result is not None:
+            return JSONResponse(job.result["summary"], headers={"Content-Location": location})
+        if fast and job.status == "failed":
+            raise _job_problem(job)
+        accepted = JobAccepted(id=job.id, status=job.status, links=Links(self=location))
+        return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": location})
+
+    @app.get(
+        "/v1/summaries/{job_id}",
+        response_model=JobView,
+        responses={404: _PROBLEM_RESPONSES[422] | {"description": "No such job"}},
+    )
+    async def get_summary(
+        job_id: str, request: Request, principal: Annotated[Principal, Depends(caller)]
+    ) -> JobView:
+        """A job: its status, the summary when done, the error when failed."""
+        queue = _state(request).queue
+        assert queue is not None
+        job = await queue.get(job_id)
+        if job is None or job.owner != principal.id:
+            raise ProblemError(404, "Not Found", f"no job {job_id}", kind="not-found")
+        return _view(job)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive (no key needed)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(request: Request) -> dict[str, Any]:
+        """The job store answers, the backend is configured and workers run (no key needed)."""
+        import asyncio
+
+        state = _state(request)
+        try:
+            await asyncio.to_thread(state.store.ping)
+        except Exception as err:
+            log.warning("readiness: the job store does not answer: %s", err)
+            raise ProblemError(503, "Not Ready", "the job store does not answer") from None
+        if state.backend is None or state.queue is None or not state.queue.running:
+            raise ProblemError(503, "Not Ready", "the job workers are not running")
+        backend = f"{state.backend.name}/{state.backend.model}"
+        return {"status": "ready", "store": "ok", "backend": backend}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format (no key needed; restrict at the proxy if it matters)."""
+        registry = _state(request).metrics
+        return Response(registry.render(), media_type=registry.content_type)
+
+
+def _view(job: JobRecord) -> JobView:
+    result = job.result or {}
+    return JobView(
+        id=job.id,
+        status=job.status,
+        links=Links(self=f"/v1/summaries/{job.id}"),
+        kind=job.kind,
+        input_ref=job.input_ref,
+        created_at=job.created_at.isoformat(),
+        updated_at=job.updated_at.isoformat(),
+        summary=Summary.model_validate(result["summary"]) if "summary" in result else None,
+        article=result.get("article"),
+        error=JobError(
+            reason=job.reason or "internal_error",
+            detail=job.error or "",
+            reference_id=job.reference_id or "",
+        )
+        if job.status == "failed"
+        else None,
+    )
+
+
+def _job_problem(job: JobRecord) -> ProblemError:
+    """A job that failed on the fast path, as the problem the request answers with."""
+    reason = job.reason or "internal_error"
+    if reason == "internal_error":
+        status, title = 500, "Internal Server Error"
+    elif reason.startswith("backend") or reason in ("refusal", "truncated", "invalid_output"):
+        status, title = 502, "Backend Failed"
+    elif reason == "timeout":
+        status, title = 504, "Timed Out"
+    elif reason == "article_too_long":
+        status, title = 413, "Article Too Long"
+    else:
+        status, title = 400, "Bad Input"
+    return ProblemError(
+        status,
+        title,
+        job.error or title,
+        kind=reason.replace("_", "-"),
+        reason=reason,
+        reference_id=job.reference_id,
+        job_id=job.id,
+    )
+
+
+def _add_errors(app: FastAPI) -> None:
+    async def on_problem(request: Request, err: Exception) -> Response:
+        assert isinstance(err, ProblemError)
+        return problem(request, err)
+
+    async def on_http(request: Request, err: Exception) -> Response:
+        assert isinstance(err, HTTPException)
+        title = _REASON_PHRASES.get(err.status_code, "Error")
+        headers = dict(err.headers or {})
+        return problem(
+            request, ProblemError(err.status_code, title, str(err.detail), headers=headers)
+        )
+
+    async def on_invalid(request: Request, err: Exception) -> Response:
+        assert isinstance(err, RequestValidationError)
+        errors = json.loads(json.dumps(err.errors(), default=str))
+        for item in errors:
+            item.pop("input", None)  # do not echo a whole article back
+            item.pop("ctx", None)
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem(request, ProblemError(400, "Bad Request", "the body is not valid JSON"))
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem(
+            request,
+            ProblemError(
+                422, "Unprocessable Content", detail, kind="invalid-request", errors=errors
+            ),
+        )
+
+    async def on_crash(request: Request, err: Exception) -> Response:
+        reference = uuid.uuid4().hex[:16]
+        log.error("request %s failed [reference %s]", request.url.path, reference, exc_info=err)
+        return problem(
+            request,
+            ProblemError(
+                500,
+                "Internal Server Error",
+                "internal error: quote the reference id to the operator",
+                reference_id=reference,
+            ),
+        )
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(Exception, on_crash)
+
+
+_REASON_PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    429: "Too Many Requests",
+}
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``limit`` bytes with a 413 problem: at once when Content-Length
+    says so, else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise HTTPException(413, f"the body is larger than {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the body is larger than {self.limit} bytes"
+        err = ProblemError(413, "Content Too Large", detail, kind="too-large")
+        response = problem(Request(scope), err)
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
+def export_openapi() -> str:
+    """The OpenAPI document of the API, as committed in ``schemas/openapi.json``."""
+    app = create_app(ServiceSettings(jobs_db=":memory:"), Settings(backend="offline"))
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # python -m summariser.service.app > schemas/openapi.json
+    print(export_openapi(), end="")

@@ -1,0 +1,242 @@
+"""The job store: one row per job, in SQLite (default) or PostgreSQL, with SQLAlchemy Core.
+
+Stage: service (persistence, sync). In: jobs created, claimed and finished by
+:class:`~summariser.service.jobs.JobQueue` (which calls these methods through
+``asyncio.to_thread``). Out: :class:`JobRecord` values. The table::
+
+    jobs(id, kind, status, owner, idempotency_key UNIQUE, input_ref, fingerprint, payload,
+         created_at, updated_at, result JSON, error, reason, reference_id)
+
+``status`` goes ``queued -> running -> done | failed``. ``result`` holds the summary with its
+provenance (and, for URL jobs, what was fetched); ``payload`` holds the input until the job
+ends, so queued jobs survive a restart, and is cleared then (``input_ref`` keeps its hash or
+URL). Claiming is one conditional UPDATE, so two processes sharing a PostgreSQL database never
+run the same job twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+metadata = sa.MetaData()
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("idempotency_key", sa.String(512), unique=True, nullable=True),
+    sa.Column("input_ref", sa.Text, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("reason", sa.String(64), nullable=True),
+    sa.Column("reference_id", sa.String(32), nullable=True),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """What a caller submits: ``idempotency_key`` already scoped to the caller."""
+
+    kind: str
+    owner: str
+    payload: Mapping[str, Any]
+    input_ref: str
+    fingerprint: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    id: str
+    kind: str
+    status: JobStatus
+    owner: str
+    idempotency_key: str | None
+    input_ref: str
+    fingerprint: str
+    payload: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    result: dict[str, Any] | None
+    error: str | None
+    reason: str | None
+    reference_id: str | None
+
+
+class JobStore:
+    """Jobs in a SQL database; every method is synchronous and thread-safe."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+        # SQLite allows one writer: serialise here rather than meet "database is locked".
+        self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+
+    def create_schema(self) -> None:
+        with self._begin() as conn:
+            metadata.create_all(conn)
+
+    def ping(self) -> None:
+        """Raise unless the database answers and the jobs table is there."""
+        with self._begin() as conn:
+            conn.execute(sa.select(sa.func.count()).select_from(jobs).limit(1))
+
+    def create(self, job: NewJob) -> tuple[JobRecord, bool]:
+        """Insert a queued job; with an idempotency key already used, the job it made and
+        False instead."""
+        now = _now()
+        row = {
+            "id": uuid.uuid4().hex,
+            "kind": job.kind,
+            "status": "queued",
+            "owner": job.owner,
+            "idempotency_key": job.idempotency_key,
+            "input_ref": job.input_ref,
+            "fingerprint": job.fingerprint,
+            "payload": dict(job.payload),
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            with self._begin() as conn:
+                conn.execute(jobs.insert().values(**row))
+        except IntegrityError:
+            if job.idempotency_key is None:
+                raise
+            existing = self.by_idempotency_key(job.idempotency_key)
+            if existing is None:  # deleted in between: cannot happen without manual edits
+                raise
+            return existing, False
+        found = self.get(str(row["id"]))
+        assert found is not None
+        return found, True
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with self._begin() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
+        return None if row is None else _record(row)
+
+    def by_idempotency_key(self, key: str) -> JobRecord | None:
+        query = sa.select(jobs).where(jobs.c.idempotency_key == key)
+        with self._begin() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _record(row)
+
+    def claim(self, job_id: str) -> JobRecord | None:
+        """Mark a queued job running; None when another worker got it first (or it is gone)."""
+        query = (
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.status == "queued")
+            .values(status="running", updated_at=_now())
+        )
+        with self._begin() as conn:
+            claimed = conn.execute(query).rowcount == 1
+        return self.get(job_id) if claimed else None
+
+    def finish(self, job_id: str, result: Mapping[str, Any]) -> None:
+        self._end(job_id, status="done", result=dict(result))
+
+    def fail(self, job_id: str, *, reason: str, error: str, reference_id: str) -> None:
+        self._end(job_id, status="failed", reason=reason, error=error, reference_id=reference_id)
+
+    def queued_ids(self) -> list[str]:
+        """Jobs waiting for a worker, oldest first (to pick up again after a restart)."""
+        query = sa.select(jobs.c.id).where(jobs.c.status == "queued").order_by(jobs.c.created_at)
+        with self._begin() as conn:
+            return [str(i) for i in conn.execute(query).scalars()]
+
+    def fail_stale(self, older_than: timedelta) -> int:
+        """Fail jobs left ``running`` longer than ``older_than`` (their process died)."""
+        query = (
+            jobs.update()
+            .where(jobs.c.status == "running", jobs.c.updated_at < _now() - older_than)
+            .values(
+                status="failed",
+                reason="interrupted",
+                error="the service stopped while the job was running",
+                reference_id=uuid.uuid4().hex[:16],
+                payload=None,
+                updated_at=_now(),
+            )
+        )
+        with self._begin() as conn:
+            return int(conn.execute(query).rowcount)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _end(self, job_id: str, **values: Any) -> None:
+        query = (
+            jobs.update()
+            .where(jobs.c.id == job_id)
+            .values(payload=None, updated_at=_now(), **values)
+        )
+        with self._begin() as conn:
+            conn.execute(query)
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        if self._lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._lock, self.engine.begin() as conn:
+            yield conn
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":  # plain postgresql:// -> psycopg 3, not psycopg2
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    connect_args = {"check_same_thread": False, "timeout": 30}
+    if parsed.database in (None, "", ":memory:"):
+        return sa.create_engine(parsed, connect_args=connect_args, poolclass=StaticPool)
+    return sa.create_engine(parsed, connect_args=connect_args)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they were stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _record(row: sa.RowMapping) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["status"],
+        owner=row["owner"],
+        idempotency_key=row["idempotency_key"],
+        input_ref=row["input_ref"],
+        fingerprint=row["fingerprint"],
+        payload=row["payload"],
+        created_at=_aware(row["created_at"]),
+        updated_at=_aware(row["updated_at"]),
+        result=row["result"],
+        error=row["error"],
+        reason=row["reason"],
+        reference_id=row["reference_id"],
+    )
