@@ -172,7 +172,3 @@ def write_json(path: str, payload: dict[str, Any]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
-
-
-def not_implemented_exit(exc: NotImplementedError) -> NoReturn:
-    die(f"the validator is not implemented yet (NotImplementedError: {exc})", code=1)
