@@ -24,6 +24,10 @@ Errors: :class:`FetchError` (an :class:`~summariser.errors.InputError`), with ``
 ``scheme``, ``invalid_url``, ``port``, ``blocked_address``, ``dns``, ``connect``, ``timeout``,
 ``too_many_redirects``, ``http_status``, ``content_type``, ``too_large``, ``no_article_text``.
 Lower-level errors (httpx2, httpcore2, socket, cleaning) are translated here, ``from err``.
+
+Layout: this module vets each hop, follows redirects, reads and extracts the body. The address
+policy (:func:`refusal`, numeric hosts) is :mod:`summariser.service.addresses`; the pinned
+transport is :mod:`summariser.service.pinning`. Both are re-exported here.
 """
 
 from __future__ import annotations
@@ -32,19 +36,18 @@ import asyncio
 import codecs
 import re
 import socket
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
-from typing import Any, Literal
+from ipaddress import ip_address
+from typing import Literal
 
-import httpcore2
 import httpx2
 import trafilatura
 
 from summariser.cleaning import clean
 from summariser.errors import EmptySourceError, InputError, NoArticleTextError
+from summariser.service.addresses import IPAddress, ip_literal, refusal
+from summariser.service.pinning import PinnedTransport
 
 __all__ = [
     "FetchError",
@@ -72,8 +75,6 @@ FetchReason = Literal[
     "too_large",
     "no_article_text",
 ]
-
-IPAddress = IPv4Address | IPv6Address
 
 #: Resolves ``(host, port)`` to the host's addresses, as strings; raises ``OSError`` on failure.
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -121,79 +122,6 @@ class FetchedArticle:
     redirects: int
 
 
-# --- the address policy ------------------------------------------------------------------------
-
-# Addresses ipaddress calls global but that must never be fetched, and some it already refuses,
-# listed so that the refusal names them.
-_DENIED = (
-    (ip_network("169.254.169.254/32"), "the cloud metadata service (AWS, GCP, Azure)"),
-    (ip_network("169.254.170.2/32"), "the ECS task metadata service"),
-    (ip_network("fd00:ec2::254/128"), "the AWS metadata service over IPv6"),
-    (ip_network("100.100.100.200/32"), "the Alibaba Cloud metadata service"),
-    (ip_network("168.63.129.16/32"), "the Azure platform (WireServer) address"),
-    # Python 3.11 calls shared address space neither private nor global: name it.
-    (ip_network("100.64.0.0/10"), "shared address space (carrier-grade NAT)"),
-)
-_NAT64 = ip_network("64:ff9b::/96")
-
-
-def _embedded_ipv4(ip: IPv6Address) -> IPv4Address | None:
-    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo client, NAT64), if any."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if ip in _NAT64:
-        return IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def refusal(ip: IPAddress) -> str | None:
-    """Why the address may not be fetched, or ``None`` when it is a public unicast address."""
-    if isinstance(ip, IPv6Address):
-        if ip.scope_id:
-            return "an address with a zone index"
-        embedded = _embedded_ipv4(ip)
-        # A gateway would route such an address to the IPv4 one: judge that one too.
-        if embedded is not None and (why := refusal(embedded)) is not None:
-            return f"{why}, embedded in {ip}"
-    for network, name in _DENIED:
-        if ip.version == network.version and ip in network:
-            return name
-    flags = (
-        ("loopback", ip.is_loopback),
-        ("unspecified", ip.is_unspecified),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-        ("site-local", isinstance(ip, IPv6Address) and ip.is_site_local),
-        ("not globally routable", not ip.is_global),
-    )
-    return next((f"a {name} address" for name, flag in flags if flag), None)
-
-
-# One to four dot-separated numbers, each decimal, octal (leading 0) or hex (0x): the forms
-# inet_aton accepts, and so what getaddrinfo would quietly read as an address.
-_NUMBER = r"(?:0x[0-9a-f]*|[0-9]+)"
-_NUMERIC_HOST = re.compile(rf"{_NUMBER}(?:\.{_NUMBER}){{0,3}}\.?", re.IGNORECASE)
-
-
-def _ip_literal(host: str, url: str) -> IPAddress | None:
-    """The address a host names by itself (``[::1]``, ``127.0.0.1``, ``0x7f.1``), or ``None``."""
-    try:
-        if ":" in host:
-            return ip_address(host)
-        if _NUMERIC_HOST.fullmatch(host):
-            return IPv4Address(socket.inet_aton(host.rstrip(".")))
-    except (ValueError, OSError) as err:
-        # A numeric host that is no valid address is one resolvers would disagree about.
-        raise FetchError(f"{host!r} is not a valid address", reason="invalid_url", url=url) from err
-    return None
-
-
 async def resolve_host(host: str, port: int) -> list[str]:
     """The default :data:`Resolver`: the system's resolver, asked once, without blocking."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -233,7 +161,13 @@ async def _vet(url: httpx2.URL, limits: FetchLimits, resolve: Resolver) -> _Hop:
     if port not in limits.allowed_ports:
         raise FetchError(f"port {port} is not allowed", reason="port", url=shown)
 
-    literal = _ip_literal(host, shown)
+    try:
+        literal = ip_literal(host)
+    except (ValueError, OSError) as err:
+        # A numeric host that is no valid address is one resolvers would disagree about.
+        raise FetchError(
+            f"{host!r} is not a valid address", reason="invalid_url", url=shown
+        ) from err
     if literal is not None:
         addresses: list[IPAddress] = [literal]
         # Ask for the canonical form, so that what is connected to is what was checked.
@@ -252,140 +186,6 @@ async def _vet(url: httpx2.URL, limits: FetchLimits, resolve: Resolver) -> _Hop:
         if why is not None:
             raise FetchError(f"{host} is {address}: {why}", reason="blocked_address", url=shown)
     return _Hop(url, host, port, tuple(str(address) for address in addresses))
-
-
-# --- the pinned transport ----------------------------------------------------------------------
-
-
-class _PinningBackend(httpcore2.AsyncNetworkBackend):
-    """A network backend that opens TCP connections only to the addresses pinned for a host."""
-
-    def __init__(
-        self, pins: dict[tuple[str, int], tuple[str, ...]], inner: httpcore2.AsyncNetworkBackend
-    ) -> None:
-        self._pins = pins
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore2.AsyncNetworkStream:
-        addresses = self._pins.get((host.lower(), port))
-        if not addresses:
-            # Fail closed: a host nobody vetted is never looked up, let alone connected to.
-            raise httpcore2.ConnectError(f"{host}:{port} was not vetted")
-        error: httpcore2.ConnectError | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except httpcore2.ConnectError as err:
-                error = err
-        assert error is not None
-        raise error
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore2.AsyncNetworkStream:
-        raise httpcore2.ConnectError("unix sockets are never used for fetching")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-_ERRORS: tuple[tuple[type[Exception], type[httpx2.TransportError]], ...] = (
-    (httpcore2.TimeoutException, httpx2.TimeoutException),
-    (httpcore2.ConnectError, httpx2.ConnectError),
-    (httpcore2.NetworkError, httpx2.NetworkError),
-    (httpcore2.ProtocolError, httpx2.ProtocolError),
-    (httpcore2.UnsupportedProtocol, httpx2.UnsupportedProtocol),
-)
-
-
-@contextmanager
-def _as_httpx_errors() -> Iterator[None]:
-    """Raise httpcore2's errors as httpx2's, as every httpx2 transport must."""
-    try:
-        yield
-    except tuple(core for core, _ in _ERRORS) as err:
-        mapped = next(ours for core, ours in _ERRORS if isinstance(err, core))
-        raise mapped(str(err)) from err
-
-
-class _Body(httpx2.AsyncByteStream):
-    """httpcore2's response body as an httpx2 stream."""
-
-    def __init__(self, stream: AsyncIterator[bytes] | Any) -> None:
-        self._stream = stream
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors():
-            async for chunk in self._stream:
-                yield chunk
-
-    async def aclose(self) -> None:
-        if hasattr(self._stream, "aclose"):
-            await self._stream.aclose()
-
-
-class PinnedTransport(httpx2.AsyncBaseTransport):
-    """An httpx2 transport that connects each host only to the addresses pinned for it.
-
-    The URL keeps the hostname, so the Host header, SNI and the certificate check are the
-    hostname's; only the TCP connect is redirected, inside the network backend. A host with no
-    pin is refused. ``network_backend`` replaces the real sockets (in tests).
-    """
-
-    def __init__(
-        self,
-        *,
-        network_backend: httpcore2.AsyncNetworkBackend | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-    ) -> None:
-        self._pins: dict[tuple[str, int], tuple[str, ...]] = {}
-        backend = _PinningBackend(self._pins, network_backend or httpcore2.AnyIOBackend())
-        self._pool = httpcore2.AsyncConnectionPool(
-            # trust_env off: proxy and CA settings in the environment must not reroute a fetch.
-            ssl_context=ssl_context or httpx2.create_ssl_context(trust_env=False),
-            http1=True,
-            http2=False,
-            network_backend=backend,
-        )
-
-    def pin(self, host: str, port: int, addresses: Sequence[str]) -> None:
-        """Let ``host:port`` be connected to these (vetted) addresses, tried in order."""
-        self._pins[(host.lower(), port)] = tuple(addresses)
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        assert isinstance(request.stream, httpx2.AsyncByteStream)
-        core_request = httpcore2.Request(
-            method=request.method,
-            url=httpcore2.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors():
-            response = await self._pool.handle_async_request(core_request)
-        return httpx2.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response.stream),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self._pool.aclose()
 
 
 # --- the fetch ---------------------------------------------------------------------------------
