@@ -6,8 +6,10 @@ keys, :class:`~summariser.service.settings.ServiceSettings` and the pipeline's
 optionally a backend. Out: the :class:`~summariser.schema.Summary` JSON (``200``, small inputs
 that finish within ``sync_timeout_s``) or a job to poll (``202``), and RFC 9457 problem
 details (``application/problem+json``) for every error. ``/healthz``, ``/readyz`` and
-``/metrics`` need no key. ``python -m summariser.service.app`` prints the OpenAPI document
-committed as ``schemas/openapi.json``.
+``/metrics`` need no key. With Slack settings, ``POST /slack/events`` serves the Slack bot
+(:mod:`summariser.service.slack`). Problem details and the body limit live in
+:mod:`summariser.service.problems`. ``python -m summariser.service.app`` prints the OpenAPI
+document committed as ``schemas/openapi.json``.
 """
 
 from __future__ import annotations
@@ -15,19 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from summariser import __version__
 from summariser.backends.base import Backend
@@ -35,13 +33,24 @@ from summariser.schema import Summary
 from summariser.service.auth import Principal, RateLimiter, matching_key, principal_for
 from summariser.service.jobs import IdempotencyConflict, JobQueue, summarise_handlers
 from summariser.service.metrics import MetricsMiddleware, ServiceMetrics
+from summariser.service.problems import (
+    PROBLEM_RESPONSES,
+    BodyLimitMiddleware,
+    Problem,
+    ProblemError,
+    add_problem_handlers,
+    problem,
+)
 from summariser.service.settings import ServiceSettings
 from summariser.service.store import JobRecord, JobStore
 from summariser.settings import Settings
 
+if TYPE_CHECKING:
+    from summariser.service.slack import SlackBot
+
+__all__ = ["Problem", "ProblemError", "create_app", "export_openapi", "problem"]
+
 log = logging.getLogger("summariser.service")
-PROBLEM = "application/problem+json"
-_TYPES = "https://summariser.dev/problems/"  # problem type URIs (documentation anchors)
 
 
 class SummaryRequest(BaseModel):
@@ -87,29 +96,6 @@ class JobView(JobAccepted):
     error: JobError | None = None
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details; some carry ``errors``, ``reason`` or ``reference_id`` too."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-
-
-class ProblemError(Exception):
-    """Raised by handlers to answer with a problem document."""
-
-    def __init__(
-        self, status: int, title: str, detail: str, *, kind: str = "", **extra: Any
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.kind = status, title, detail, kind
-        self.headers: dict[str, str] = extra.pop("headers", None) or {}
-        self.extra = extra
-
-
 @dataclass(slots=True)
 class _State:
     service: ServiceSettings
@@ -119,30 +105,8 @@ class _State:
     limiter: RateLimiter
     backend: Backend | None
     queue: JobQueue | None = None
+    slack: SlackBot | None = None
 
-
-def problem(request: Request | None, err: ProblemError) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": _TYPES + err.kind if err.kind else "about:blank",
-        "title": err.title,
-        "status": err.status,
-        "detail": err.detail,
-        "instance": request.url.path if request is not None else None,
-        **err.extra,
-    }
-    return JSONResponse(body, status_code=err.status, headers=err.headers, media_type=PROBLEM)
-
-
-_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {PROBLEM: {}}, "description": text}
-    for code, text in [
-        (400, "Bad request"),
-        (401, "Missing or wrong API key"),
-        (413, "Request body or article too large"),
-        (422, "Invalid request"),
-        (429, "Rate limit exceeded"),
-    ]
-}
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from SUMMARISER_API_KEYS")
 
@@ -215,6 +179,8 @@ def create_app(
         handlers = summarise_handlers(
             settings, used, max_article_chars=service.max_article_chars, metrics=metrics
         )
+        if state.slack is not None:
+            handlers["slack"] = state.slack.job_handler(handlers)
         state.queue = JobQueue(
             state.store,
             handlers,
@@ -223,6 +189,8 @@ def create_app(
             metrics=metrics,
         )
         state.backend = used
+        if state.slack is not None:
+            state.slack.attach(state.queue)
         await state.queue.start()
         try:
             yield
@@ -241,8 +209,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.summariser = state
-    _add_errors(app)
+    add_problem_handlers(app)
     _add_routes(app)
+    if service.slack_enabled:  # slack-bolt is imported only when the bot is configured
+        from summariser.service.slack import SlackBot, mount_slack
+
+        state.slack = SlackBot(service, max_article_chars=service.max_article_chars)
+        mount_slack(app, state.slack)
     app.add_middleware(BodyLimitMiddleware, limit=service.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
@@ -256,7 +229,7 @@ def _add_routes(app: FastAPI) -> None:
         responses={
             200: {"model": Summary, "description": "The summary (small inputs, fast path)"},
             202: {"model": JobAccepted, "description": "Queued: poll links.self"},
-            **_PROBLEM_RESPONSES,
+            **PROBLEM_RESPONSES,
         },
     )
     async def create_summary(
@@ -303,7 +276,7 @@ def _add_routes(app: FastAPI) -> None:
     @app.get(
         "/v1/summaries/{job_id}",
         response_model=JobView,
-        responses={404: _PROBLEM_RESPONSES[422] | {"description": "No such job"}},
+        responses={404: PROBLEM_RESPONSES[422] | {"description": "No such job"}},
     )
     async def get_summary(
         job_id: str, request: Request, principal: Annotated[Principal, Depends(caller)]
@@ -388,99 +361,6 @@ def _job_problem(job: JobRecord) -> ProblemError:
         reference_id=job.reference_id,
         job_id=job.id,
     )
-
-
-def _add_errors(app: FastAPI) -> None:
-    async def on_problem(request: Request, err: Exception) -> Response:
-        assert isinstance(err, ProblemError)
-        return problem(request, err)
-
-    async def on_http(request: Request, err: Exception) -> Response:
-        assert isinstance(err, HTTPException)
-        title = _REASON_PHRASES.get(err.status_code, "Error")
-        headers = dict(err.headers or {})
-        return problem(
-            request, ProblemError(err.status_code, title, str(err.detail), headers=headers)
-        )
-
-    async def on_invalid(request: Request, err: Exception) -> Response:
-        assert isinstance(err, RequestValidationError)
-        errors = json.loads(json.dumps(err.errors(), default=str))
-        for item in errors:
-            item.pop("input", None)  # do not echo a whole article back
-            item.pop("ctx", None)
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return problem(request, ProblemError(400, "Bad Request", "the body is not valid JSON"))
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
-        return problem(
-            request,
-            ProblemError(
-                422, "Unprocessable Content", detail, kind="invalid-request", errors=errors
-            ),
-        )
-
-    async def on_crash(request: Request, err: Exception) -> Response:
-        reference = uuid.uuid4().hex[:16]
-        log.error("request %s failed [reference %s]", request.url.path, reference, exc_info=err)
-        return problem(
-            request,
-            ProblemError(
-                500,
-                "Internal Server Error",
-                "internal error: quote the reference id to the operator",
-                reference_id=reference,
-            ),
-        )
-
-    app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(RequestValidationError, on_invalid)
-    app.add_exception_handler(Exception, on_crash)
-
-
-_REASON_PHRASES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Content Too Large",
-    429: "Too Many Requests",
-}
-
-
-class BodyLimitMiddleware:
-    """Refuse bodies over ``limit`` bytes with a 413 problem: at once when Content-Length
-    says so, else as soon as the streamed body passes the limit."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise HTTPException(413, f"the body is larger than {self.limit} bytes")
-            return message
-
-        await self.app(scope, counted, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the body is larger than {self.limit} bytes"
-        err = ProblemError(413, "Content Too Large", detail, kind="too-large")
-        response = problem(Request(scope), err)
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
 
 
 def export_openapi() -> str:

@@ -12,7 +12,9 @@ keys), ``SUMMARISER_DATABASE_URL`` (``postgresql://...`` or ``sqlite:///...``),
 ``SUMMARISER_JOBS_DB`` (SQLite file, default ``./summariser-jobs.sqlite``),
 ``SUMMARISER_MAX_BODY_BYTES``, ``SUMMARISER_MAX_ARTICLE_CHARS``, ``SUMMARISER_SYNC_MAX_CHARS``,
 ``SUMMARISER_SYNC_TIMEOUT_S``, ``SUMMARISER_RATE_PER_MINUTE``, ``SUMMARISER_WORKERS``,
-``SUMMARISER_JOB_TIMEOUT_S``.
+``SUMMARISER_JOB_TIMEOUT_S``. The Slack bot (:mod:`summariser.service.slack`) is mounted when
+both ``SLACK_SIGNING_SECRET`` and ``SLACK_BOT_TOKEN`` are set; ``SUMMARISER_SLACK_API_URL``
+(default ``https://slack.com/api/``) points its Web API calls elsewhere (a fake, in tests).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import hashlib
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from summariser.errors import ConfigurationError
 
 DEFAULT_JOBS_DB = "./summariser-jobs.sqlite"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 _T = TypeVar("_T", int, float)
 
 
@@ -53,6 +57,10 @@ class ServiceSettings:
     rate_burst: int = 60
     workers: int = 4  # jobs run at once
     job_timeout_s: float = 600.0
+    # The Slack bot: on when both secrets are set (kept out of repr, so out of logs).
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
 
     @classmethod
     def from_env(
@@ -84,11 +92,19 @@ class ServiceSettings:
             rate_burst=rate,
             workers=_number(env, "SUMMARISER_WORKERS", int, 4),
             job_timeout_s=_number(env, "SUMMARISER_JOB_TIMEOUT_S", float, 600.0),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_api_url=slack_api_url(env.get("SUMMARISER_SLACK_API_URL") or None),
         )
 
     @property
     def auth_required(self) -> bool:
         return bool(self.api_key_hashes)
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Both Slack secrets are set: mount ``POST /slack/events``."""
+        return bool(self.slack_signing_secret and self.slack_bot_token)
 
     @property
     def store_url(self) -> str:
@@ -97,7 +113,13 @@ class ServiceSettings:
 
     def check_exposure(self) -> None:
         """Refuse an open API (no key configured) on a host other than loopback, unless the
-        operator said so explicitly (``--open``)."""
+        operator said so explicitly (``--open``); refuse half a Slack configuration."""
+        if bool(self.slack_signing_secret) != bool(self.slack_bot_token):
+            missing = "SLACK_BOT_TOKEN" if self.slack_signing_secret else "SLACK_SIGNING_SECRET"
+            raise ConfigurationError(
+                f"the Slack bot needs both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN: {missing} "
+                "is not set"
+            )
         if self.auth_required or self.open_without_keys or is_loopback(self.host):
             return
         raise ConfigurationError(
@@ -120,6 +142,21 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def slack_api_url(value: str | None) -> str:
+    """The Slack Web API base URL, ending in ``/``: https, or http on a loopback host only."""
+    if value is None or not value.strip():
+        return DEFAULT_SLACK_API_URL
+    url = value.strip()
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    secure = parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host))
+    if not host or not secure or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"SUMMARISER_SLACK_API_URL must be an https URL (http on loopback), not {value!r}"
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 def _split(value: str) -> list[str]:
