@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from summariser.backends.base import Message
-from summariser.batch import provider
+from summariser.batch import provider, provider_commands
 from summariser.batch.provider_results import Limits
 from summariser.chunking import chunk_text
 from summariser.cleaning import clean
@@ -276,7 +276,7 @@ def test_cli_submit_and_status_through_the_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = FakeBatchAPI()
-    monkeypatch.setattr(provider, "make_client", lambda settings: api.client())
+    monkeypatch.setattr(provider_commands, "make_client", lambda settings: api.client())
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     app = typer.Typer()
     provider.register(app)
