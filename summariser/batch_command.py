@@ -116,7 +116,8 @@ def run_command(
     2 bad input, 4 stopped by quota or authentication (the same command resumes), 1 a bug.
     """
     from summariser.batch.runner import BatchJob
-    from summariser.cli import ExitCode, _guarded
+    from summariser.console import ExitCode
+    from summariser.console import guarded as _guarded
 
     job = BatchJob(
         input=source,

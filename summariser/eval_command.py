@@ -42,7 +42,8 @@ def _say(message: str) -> None:
 
 def _guard(job: Callable[[], int]) -> int:
     """Run ``job`` under the CLI's error handling (one-line messages, exit 2 / 4 / 1)."""
-    from summariser.cli import ExitCode, _guarded
+    from summariser.console import ExitCode
+    from summariser.console import guarded as _guarded
 
     code = 0
 

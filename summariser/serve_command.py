@@ -29,7 +29,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API: POST /v1/summaries, GET /v1/summaries/{id}, /healthz, /readyz,
     /metrics. Keys come from SUMMARISER_API_KEYS or SUMMARISER_API_KEY_HASHES."""
-    from summariser.cli import ExitCode, _guarded, _say
+    from summariser.console import ExitCode
+    from summariser.console import guarded as _guarded
+    from summariser.console import say as _say
 
     def job() -> ExitCode:
         import uvicorn

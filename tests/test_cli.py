@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import summariser
-from summariser import cli
+from summariser import cli, validate_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -337,7 +337,7 @@ def _broken_check_claims(*args: object, **kwargs: object) -> list[Any]:
 
 
 def test_internal_error_exit_1(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "check_claims", _broken_check_claims)
+    monkeypatch.setattr(validate_command, "check_claims", _broken_check_claims)
     write(work / "article.txt", SOURCE)
     write(work / "claims.json", [GOOD])
 
@@ -352,7 +352,7 @@ def test_internal_error_exit_1(work: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_internal_error_traceback_under_debug(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "check_claims", _broken_check_claims)
+    monkeypatch.setattr(validate_command, "check_claims", _broken_check_claims)
     write(work / "article.txt", SOURCE)
     write(work / "claims.json", [GOOD])
 
@@ -510,13 +510,13 @@ def test_jsonl_reads_a_source_once_for_consecutive_lines(
     write(work / "a.txt", SOURCE)
     write(work / "b.txt", SOURCE)
     reads: list[str] = []
-    real_read: Callable[[Path], bytes] = cli._read_file
+    real_read: Callable[[Path], bytes] = validate_command._read_file
 
     def counting_read(path: Path) -> bytes:
         reads.append(path.name)
         return real_read(path)
 
-    monkeypatch.setattr(cli, "_read_file", counting_read)
+    monkeypatch.setattr(validate_command, "_read_file", counting_read)
     names = ["a.txt", "a.txt", "a.txt", "b.txt", "a.txt"]
     lines = [{"id": i, "source_path": n, "claims": [GOOD]} for i, n in enumerate(names)]
     write(work / "requests.jsonl", request_lines(*lines))
@@ -560,7 +560,7 @@ def test_jsonl_unreadable_file(work: Path, name: str) -> None:
 def test_jsonl_lines_written_before_a_kill_are_kept(
     work: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_check = cli.check_claims
+    real_check = validate_command.check_claims
     calls = 0
 
     def check_then_die(source: str, claims: Any) -> Any:
@@ -570,7 +570,7 @@ def test_jsonl_lines_written_before_a_kill_are_kept(
             raise KeyboardInterrupt
         return real_check(source, claims)
 
-    monkeypatch.setattr(cli, "check_claims", check_then_die)
+    monkeypatch.setattr(validate_command, "check_claims", check_then_die)
     lines = [{"id": i, "source": SOURCE, "claims": [GOOD]} for i in range(5)]
     write(work / "r.jsonl", request_lines(*lines))
 
@@ -581,14 +581,14 @@ def test_jsonl_lines_written_before_a_kill_are_kept(
 
 
 def test_jsonl_internal_error_on_one_line(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_check = cli.check_claims
+    real_check = validate_command.check_claims
 
     def check_or_fail(source: str, claims: Any) -> Any:
         if "boom" in source:
             raise RuntimeError("bad day")
         return real_check(source, claims)
 
-    monkeypatch.setattr(cli, "check_claims", check_or_fail)
+    monkeypatch.setattr(validate_command, "check_claims", check_or_fail)
     write(
         work / "r.jsonl",
         request_lines(

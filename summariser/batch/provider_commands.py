@@ -2,7 +2,7 @@
 
 Stage: edge (I/O). In: the options of each command. Out: calls into
 :mod:`summariser.batch.provider` (``submit``, ``poll``, ``collect``), lines on stdout and
-stderr, and the CLI's exit codes (errors go through ``summariser.cli._guarded``).
+stderr, and the CLI's exit codes (errors go through ``summariser.console.guarded``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def _api_settings(work: Path) -> Settings:
 
 def _run(job: Callable[[], Coroutine[Any, Any, int]]) -> None:
     """Run a command's coroutine, errors as one line and an exit code (as the CLI does)."""
-    from summariser.cli import ExitCode, _guarded
+    from summariser.console import ExitCode
+    from summariser.console import guarded as _guarded
 
     raise typer.Exit(_guarded(lambda: ExitCode(asyncio.run(job()))))
 
