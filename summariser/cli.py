@@ -21,6 +21,7 @@ from summariser.errors import InputError
 from summariser.eval_command import eval_app
 from summariser.serve_command import serve
 from summariser.validate_command import validate_files, validate_jsonl
+from summariser.worker_command import worker
 
 if TYPE_CHECKING:
     from summariser.pipeline import SourceFormatOption
@@ -40,6 +41,7 @@ app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 app.add_typer(batch_app, name="batch")
 app.command()(serve)
+app.command()(worker)
 
 
 def _show_version(value: bool) -> None:

@@ -6,6 +6,10 @@ Stage: edge (CLI). In: ``--host``, ``--port``, ``--open`` and the ``SUMMARISER_*
 Out: a running server until interrupted; exit 2 when the settings cannot work (an open API on
 a non-loopback host without ``--open``, a bad key hash, an unknown backend). FastAPI and
 uvicorn are imported only when the command runs.
+
+With ``--broker URL`` (or ``SUMMARISER_BROKER_URL``) the service runs no job itself: it sends
+each job id to the Dramatiq workers (``summariser worker``) through that Redis, and they share
+its store (``SUMMARISER_DATABASE_URL``). Dramatiq is imported only then.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ def serve(
             "--open", help="Serve without API keys on a non-loopback host (no authentication)."
         ),
     ] = False,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis URL: send jobs to `summariser worker` processes instead of running them "
+            "here (SUMMARISER_BROKER_URL)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API: POST /v1/summaries, GET /v1/summaries/{id}, /healthz, /readyz,
     /metrics. Keys come from SUMMARISER_API_KEYS or SUMMARISER_API_KEY_HASHES."""
@@ -39,6 +50,7 @@ def serve(
         from summariser.service.app import create_app
         from summariser.service.settings import ServiceSettings
         from summariser.settings import Settings
+        from summariser.workers import broker_namespace, broker_url
 
         service = ServiceSettings.from_env(host=host, port=port, open_without_keys=open_api)
         service.check_exposure()
@@ -47,6 +59,13 @@ def serve(
             _say("no OPENAI_API_KEY or OPENAI_BASE_URL set: using the offline backend")
         if not service.auth_required:
             _say(f"no API key configured: the API on {service.host} is open to every caller")
+        url = broker_url(broker)
+        if url is not None:
+            from summariser.service.jobs import use_dispatch
+            from summariser.workers.broker import dispatcher
+
+            use_dispatch(dispatcher(url, namespace=broker_namespace()))
+            _say("jobs go to the workers through the broker (summariser worker)")
         app = create_app(service, settings)
         uvicorn.run(app, host=service.host, port=service.port, log_level="info")
         return ExitCode.OK

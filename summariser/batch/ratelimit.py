@@ -42,10 +42,12 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from summariser.backends.base import Backend, Completion, CompletionRequest
 
 __all__ = [
+    "Limiter",
     "RateLimitedBackend",
     "RateLimiter",
     "Reservation",
@@ -292,6 +294,23 @@ class RateLimiter:
             self._wake = None
 
 
+class ReservationLike(Protocol):
+    """What ``acquire`` returns, in either limiter."""
+
+    tokens: int
+
+    def settle(self, actual_tokens: int) -> None: ...
+
+
+class Limiter(Protocol):
+    """What :class:`RateLimitedBackend` needs: this module's in-process :class:`RateLimiter`
+    and the shared one held in Redis (``summariser.workers.ratelimit``) both have it."""
+
+    async def acquire(self, tokens: int) -> ReservationLike: ...
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None: ...
+
+
 class RateLimitedBackend:
     """A backend that waits for the limiter before each call to ``inner``.
 
@@ -302,7 +321,7 @@ class RateLimitedBackend:
     """
 
     def __init__(
-        self, inner: Backend, limiter: RateLimiter, count_tokens: Callable[[str], int]
+        self, inner: Backend, limiter: Limiter, count_tokens: Callable[[str], int]
     ) -> None:
         self.inner = inner
         self.limiter = limiter
@@ -325,7 +344,7 @@ class RateLimitedBackend:
         return completion
 
 
-def rate_limited(backend: Backend, limiter: RateLimiter, model: str) -> RateLimitedBackend:
+def rate_limited(backend: Backend, limiter: Limiter, model: str) -> RateLimitedBackend:
     """``backend`` paced by ``limiter``, counting tokens with ``model``'s encoding; when it is
     an :class:`OpenAIBackend`, every HTTP response (the SDK's retries too) feeds
     :meth:`RateLimiter.observe`."""

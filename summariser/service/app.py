@@ -76,7 +76,7 @@ class Links(BaseModel):
 
 class JobAccepted(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "dead", "expired"]
     links: Links
 
 
@@ -334,9 +334,12 @@ def _view(job: JobRecord) -> JobView:
             detail=job.error or "",
             reference_id=job.reference_id or "",
         )
-        if job.status == "failed"
+        if job.status in _ENDED_BADLY
         else None,
     )
+
+
+_ENDED_BADLY = frozenset({"failed", "dead", "expired"})
 
 
 def _job_problem(job: JobRecord) -> ProblemError:

@@ -11,6 +11,12 @@ A job's work is a :data:`Handler` chosen by its ``kind``: :func:`summarise_handl
 kinds, or reacts to finished jobs with :meth:`JobQueue.add_listener` (post the summary back to
 Slack, say). Every failure gets a reason and a reference id; the detail is logged with that id,
 and only the one-line message of an expected error (bad input, backend failure) is stored.
+
+Broker mode (``summariser serve --broker URL``): with a ``dispatch`` function (given to the
+queue, or process-wide by :func:`use_dispatch`), the queue runs nothing itself. It records the
+job and calls ``dispatch(job_id)`` (which sends it to the Dramatiq workers of
+:mod:`summariser.workers`), and :meth:`JobQueue.wait` polls the shared store. Listeners are
+not called in this mode: the job ends in another process.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ log = logging.getLogger("summariser.service")
 
 Handler = Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]]
 Listener = Callable[[JobRecord], Awaitable[None]]
+Dispatch = Callable[[str], None]
 
 
 class JobFailed(Exception):
@@ -78,6 +85,7 @@ class JobQueue:
         workers: int = 4,
         job_timeout_s: float = 600.0,
         metrics: ServiceMetrics | None = None,
+        dispatch: Dispatch | None = None,
     ) -> None:
         self.store = store
         self.handlers = dict(handlers)
@@ -88,10 +96,13 @@ class JobQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._events: dict[str, asyncio.Event] = {}
         self._listeners: list[Listener] = []
+        # Broker mode (see the module docstring): jobs go to dispatch, not to self._queue.
+        self._dispatch = dispatch if dispatch is not None else _default_dispatch
+        self._dispatching = False
 
     @property
     def running(self) -> bool:
-        return any(not task.done() for task in self._tasks)
+        return self._dispatching or any(not task.done() for task in self._tasks)
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(job)`` after each job ends (done or failed)."""
@@ -100,6 +111,9 @@ class JobQueue:
     async def start(self) -> None:
         """Start the workers; pick up jobs left queued, fail jobs left running too long."""
         await asyncio.to_thread(self.store.create_schema)
+        if self._dispatch is not None:
+            await self._start_dispatching()
+            return
         stale = await asyncio.to_thread(self.store.fail_stale, timedelta(seconds=self._timeout * 2))
         if stale:
             log.warning("%d job(s) left running by a stopped process marked failed", stale)
@@ -113,6 +127,7 @@ class JobQueue:
 
     async def stop(self) -> None:
         """Cancel the workers; jobs they were running stay ``running`` (see ``fail_stale``)."""
+        self._dispatching = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -145,7 +160,9 @@ class JobQueue:
         record, created = await asyncio.to_thread(self.store.create, job)
         if not created and (record.fingerprint != fingerprint or record.owner != owner):
             raise IdempotencyConflict("this Idempotency-Key was used for another request")
-        if created:
+        if created and self._dispatch is not None:
+            await asyncio.to_thread(self._dispatch, record.id)
+        elif created:
             self._enqueue(record.id)
         return Submitted(record, created)
 
@@ -154,11 +171,35 @@ class JobQueue:
 
     async def wait(self, job_id: str, timeout: float) -> JobRecord | None:
         """The job once it has ended, or as it stands after ``timeout`` seconds."""
+        if self._dispatch is not None:
+            return await self._poll(job_id, timeout)
         event = self._events.get(job_id)
         if event is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout)
         return await self.get(job_id)
+
+    # --- broker mode ------------------------------------------------------------------------
+
+    async def _start_dispatching(self) -> None:
+        """Send the jobs still ``queued`` again (the process may have stopped between recording
+        one and sending it; a worker ignores a job already taken). Running jobs are the
+        workers' to finish or take over: no ``fail_stale`` here."""
+        assert self._dispatch is not None
+        for job_id in await asyncio.to_thread(self.store.queued_ids):
+            await asyncio.to_thread(self._dispatch, job_id)
+        self._dispatching = True
+
+    async def _poll(self, job_id: str, timeout: float) -> JobRecord | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            job = await self.get(job_id)
+            left = deadline - time.monotonic()
+            if job is None or job.status not in ("queued", "running") or left <= 0:
+                return job
+            await asyncio.sleep(min(_POLL_S, left))
+
+    # --- in-process mode ---------------------------------------------------------------------
 
     def _enqueue(self, job_id: str) -> None:
         self._events.setdefault(job_id, asyncio.Event())
@@ -231,6 +272,18 @@ class JobQueue:
                 await listener(ended)
             except Exception:
                 log.exception("job %s: a listener failed", job_id)
+
+
+_POLL_S = 0.2  # how often wait() looks at the store in broker mode
+_default_dispatch: Dispatch | None = None
+
+
+def use_dispatch(dispatch: Dispatch | None) -> None:
+    """Make every JobQueue made after this call (and given no ``dispatch``) send its jobs to
+    ``dispatch(job_id)``; None: run them in process again. ``summariser serve --broker`` calls it
+    before ``create_app``, which makes its queue itself."""
+    global _default_dispatch
+    _default_dispatch = dispatch
 
 
 def failure_reason(err: BaseException) -> tuple[str, str]:

@@ -29,7 +29,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-JobStatus = Literal["queued", "running", "done", "failed"]
+# dead: a worker gave up after its retries; expired: too old to answer (a stale Slack request)
+JobStatus = Literal["queued", "running", "done", "failed", "dead", "expired"]
 
 metadata = sa.MetaData()
 jobs = sa.Table(
