@@ -33,21 +33,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import dramatiq
 import sqlalchemy as sa
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import CurrentMessage
 
+from summariser.backends.base import Backend, Completion, CompletionRequest
 from summariser.errors import (
     AuthenticationError,
     BackendError,
+    ConfigurationError,
     InvalidOutputError,
     OutputTruncatedError,
     QuotaExceededError,
@@ -55,9 +58,15 @@ from summariser.errors import (
 )
 from summariser.service.jobs import Handler, JobFailed, failure_reason
 from summariser.service.store import JobRecord, JobStore, jobs
+from summariser.workers import broker_url
+
+if TYPE_CHECKING:
+    from summariser.workers.ratelimit import RedisRateLimiter
 
 log = logging.getLogger("summariser.workers")
 
+RPM_ENV = "SUMMARISER_RPM"
+TPM_ENV = "SUMMARISER_TPM"
 ACTOR_NAME = "summarise_job"
 QUEUE_NAME = "summariser"
 MAX_RETRIES = 5
@@ -116,7 +125,9 @@ def is_transient(err: BaseException) -> bool:
 def runtime_from_env() -> Runtime:
     """The runtime ``summariser serve`` would use, from the same ``SUMMARISER_*`` / ``OPENAI_*``
     environment: the store at ``SUMMARISER_DATABASE_URL`` (or ``SUMMARISER_JOBS_DB``), the
-    configured backend, the ``text`` and ``url`` handlers."""
+    configured backend, the ``text`` and ``url`` handlers. With the ``openai`` backend and a
+    broker URL, the backend is paced by the limit shared in Redis by every worker
+    (:class:`SharedLimitBackend`, at :func:`shared_limits`)."""
     from summariser.backends.registry import make_backend
     from summariser.service.jobs import summarise_handlers
     from summariser.service.settings import ServiceSettings
@@ -126,10 +137,75 @@ def runtime_from_env() -> Runtime:
     settings = Settings.from_env()
     store = JobStore(service.store_url)
     store.create_schema()
-    handlers = summarise_handlers(
-        settings, make_backend(settings), max_article_chars=service.max_article_chars
-    )
+    backend: Backend = make_backend(settings)
+    url = broker_url(None)
+    if settings.backend == "openai" and url is not None:
+        rpm, tpm = shared_limits(settings.model)
+        backend = SharedLimitBackend(backend, url, rpm=rpm, tpm=tpm)
+    handlers = summarise_handlers(settings, backend, max_article_chars=service.max_article_chars)
     return Runtime(store, handlers, job_timeout_s=service.job_timeout_s)
+
+
+def shared_limits(model: str, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``(rpm, tpm)`` of the shared limit: ``SUMMARISER_RPM`` / ``SUMMARISER_TPM``, else
+    :func:`~summariser.batch.ratelimit.default_limits` for ``model``."""
+    from summariser.batch.ratelimit import default_limits
+
+    env = os.environ if env is None else env
+    rpm, tpm = default_limits(model)
+    try:
+        rpm = int(env.get(RPM_ENV) or rpm)
+        tpm = int(env.get(TPM_ENV) or tpm)
+    except ValueError as err:
+        raise ConfigurationError(f"{RPM_ENV} and {TPM_ENV} must be whole numbers") from err
+    if rpm <= 0 or tpm <= 0:
+        raise ConfigurationError(f"{RPM_ENV} and {TPM_ENV} must be positive")
+    return rpm, tpm
+
+
+class SharedLimitBackend:
+    """``inner`` paced by the limit every worker shares in Redis (a
+    :class:`~summariser.workers.ratelimit.RedisRateLimiter` keyed by the model).
+
+    The limiter is made on the first :meth:`complete`, on the loop that runs it: a redis.asyncio
+    client belongs to the loop it first talks on, and the runtime is built before (and outside)
+    the worker's event loop. A worker process runs every job on one loop (Dramatiq's AsyncIO
+    middleware), so a call from another loop is a mistake and raises.
+    """
+
+    def __init__(self, inner: Backend, redis_url: str, *, rpm: int, tpm: int) -> None:
+        self.inner = inner
+        self.redis_url = redis_url
+        self.rpm = rpm
+        self.tpm = tpm
+        self.name = inner.name
+        self.model = inner.model
+        self.limiter: RedisRateLimiter | None = None
+        self._paced: Backend | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _backend(self) -> Backend:
+        from summariser.batch.ratelimit import rate_limited
+        from summariser.workers.ratelimit import RedisRateLimiter, key_for_model
+
+        loop = asyncio.get_running_loop()
+        if self._paced is None:
+            self.limiter = RedisRateLimiter(
+                self.redis_url, rpm=self.rpm, tpm=self.tpm, key=key_for_model(self.model)
+            )
+            self._paced = rate_limited(self.inner, self.limiter, self.model)
+            self._loop = loop
+        elif loop is not self._loop:
+            raise RuntimeError("the shared rate limiter is bound to another event loop")
+        return self._paced
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return await self._backend().complete(request)
+
+    async def aclose(self) -> None:
+        """Flush and close the limiter's Redis connections (on the loop that made them)."""
+        if self.limiter is not None:
+            await self.limiter.aclose()
 
 
 RuntimeFactory = Callable[[], Runtime]
