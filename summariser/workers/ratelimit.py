@@ -58,7 +58,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,8 +72,10 @@ from summariser.batch.ratelimit import (
     MAX_RESET_HOLD_S,
     MIN_FACTOR,
     RECOVERY_PER_S,
+    Clock,
     Limiter,
     RateLimiter,
+    Sleep,
     parse_duration,
     retry_after,
 )
@@ -87,8 +89,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_KEY = "summariser:ratelimit:default"
 # An idle bucket is full again after a minute; after two, let Redis drop it (it comes back at
