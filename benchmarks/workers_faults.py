@@ -15,8 +15,14 @@ Printed:
   jobs ``done`` without a result. Target 0.
 * duplicates: jobs whose result was written more than once. Counted in the database itself: an
   SQLite trigger (created by this script on the store, not part of the product) appends a row
-  to a ``bench_done_writes`` table on every UPDATE that leaves a job ``done``, whichever
-  process made it; a job with more than one row had its outcome written twice. Target 0.
+  to a ``bench_done_writes`` table on every UPDATE that makes a job ``done`` (from another
+  status; the answer's bookkeeping later updates done rows too), whichever process made it; a
+  job with more than one row had its outcome written twice. Target 0.
+* Slack answers (``--slack`` of the jobs, a quarter by default, are ``slack`` jobs answered
+  at a ``response_url`` of a fake Slack on loopback, tests/service/fake_slack.py, by the real
+  :class:`~summariser.service.slack_replies.SlackReplier`): unanswered (done, but no answer
+  posted) and answered twice. Targets 0 and 0; a second answer can only come from a worker
+  killed between Slack's 200 and the store's record of it, a window of milliseconds.
 * restarted: jobs whose handler began more than once (a worker died mid-job and another took
   the job over, or a redelivered message won the claim): expected above 0, and harmless as
   long as duplicates stay 0. Counted from a log file the handler wrapper appends to.
@@ -39,22 +45,24 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from _common import REPO_ROOT, table  # (importing _common puts the checkout on sys.path)
-from workers_throughput import Workers, count_status, redis_server, submit
+from workers_throughput import ARTICLE, Workers, count_status, redis_server, submit
 
-from summariser.service.store import JobStore, jobs
+from summariser.service.store import JobStore, NewJob, jobs
 from summariser.workers.broker import dispatcher
+from tests.service.fake_slack import TOKEN, FakeSlack
 
 HEARTBEAT_MS = 3_000
 LEASE = timedelta(seconds=2)
 LOG_ENV = "SUMMARISER_BENCH_HANDLER_LOG"
 SLEEP_ENV = "SUMMARISER_BENCH_SLEEP"
+SLACK_ENV = "SUMMARISER_BENCH_SLACK_API_URL"
 
 
 # --- what runs inside the worker processes ------------------------------------------------
@@ -81,12 +89,15 @@ def setup_worker() -> None:
 def _worker_runtime() -> Any:
     from summariser.backends.registry import make_backend
     from summariser.service.jobs import summarise_handlers
+    from summariser.service.slack_replies import SlackReplier
     from summariser.settings import Settings
     from summariser.workers.actors import Runtime
 
     store = JobStore(os.environ["SUMMARISER_DATABASE_URL"])
     settings = Settings.from_env(backend="offline")
-    text = summarise_handlers(settings, make_backend(settings), max_article_chars=100_000)["text"]
+    handlers = summarise_handlers(settings, make_backend(settings), max_article_chars=100_000)
+    text = handlers["text"]
+    slack = SlackReplier(TOKEN, os.environ[SLACK_ENV])
     log = Path(os.environ[LOG_ENV])
     pause = float(os.environ.get(SLEEP_ENV, "0.2"))
 
@@ -96,14 +107,20 @@ def _worker_runtime() -> Any:
         await asyncio.sleep(pause)
         return await text(payload)
 
-    return Runtime(store, {"text": noted}, lease=LEASE)
+    return Runtime(
+        store,
+        {"text": noted, "slack": slack.job_handler({"text": noted, "url": handlers["url"]})},
+        {"slack": slack.reply},
+        lease=LEASE,
+        reply_lease=LEASE,
+    )
 
 
 # --- the benchmark --------------------------------------------------------------------------
 
 TRIGGER = """
 CREATE TRIGGER bench_done_write AFTER UPDATE ON {table}
-WHEN NEW.status = 'done'
+WHEN NEW.status = 'done' AND OLD.status <> 'done'
 BEGIN
   INSERT INTO bench_done_writes (job_id) VALUES (NEW.id);
 END
@@ -119,10 +136,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kill-every", type=float, default=3.0, help="seconds between kills")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--slack", type=float, default=0.25, help="share of Slack jobs")
     args = parser.parse_args(argv)
     chance = random.Random(args.seed)
 
-    with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="faults-") as folder:
+    with (
+        redis_server() as redis_url,
+        tempfile.TemporaryDirectory(prefix="faults-") as folder,
+        FakeSlack() as fake_slack,
+    ):
         tmp = Path(folder)
         db_url = f"sqlite:///{tmp / 'jobs.sqlite'}"
         handler_log = tmp / "handler.log"
@@ -139,7 +161,11 @@ def main(argv: list[str] | None = None) -> None:
             "workers_faults:setup_worker",
             SUMMARISER_BACKEND="offline",
             PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(REPO_ROOT)]),
-            **{LOG_ENV: str(handler_log), SLEEP_ENV: str(args.sleep)},
+            **{
+                LOG_ENV: str(handler_log),
+                SLEEP_ENV: str(args.sleep),
+                SLACK_ENV: fake_slack.api_url,
+            },
         )
         kills = 0
         try:
@@ -147,7 +173,9 @@ def main(argv: list[str] | None = None) -> None:
             workers.wait_ready(args.workers)
             started = time.monotonic()
             send = dispatcher(redis_url, namespace=workers.namespace)
-            ids = submit(store, send, args.jobs, "f")
+            slack_jobs = int(args.jobs * args.slack)
+            ids = submit(store, send, args.jobs - slack_jobs, "f")
+            ids += submit_slack(store, send, slack_jobs, fake_slack)
             next_kill = time.monotonic() + args.kill_every
             while time.monotonic() - started < args.timeout:
                 ended = args.jobs - count_status(store, "queued") - count_status(store, "running")
@@ -174,12 +202,16 @@ def main(argv: list[str] | None = None) -> None:
                     sa.text("SELECT job_id, COUNT(*) FROM bench_done_writes GROUP BY job_id")
                 ).all()
             begun = Counter(handler_log_lines(handler_log))
+            time.sleep(1.0)  # the last answers follow their jobs' ends
+            answers = Counter(call.path for call in fake_slack.replies())
         finally:
             workers.stop()
             store.close()
     duplicates = sum(1 for _, count in writes if count > 1)
     restarted = sum(1 for count in begun.values() if count > 1)
     lost = args.jobs - statuses["done"] + no_result
+    unanswered = slack_jobs - len(answers)
+    answered_twice = sum(1 for count in answers.values() if count > 1)
     rows = [
         ["jobs", args.jobs],
         ["seconds", f"{elapsed:.1f}"],
@@ -188,6 +220,9 @@ def main(argv: list[str] | None = None) -> None:
         ["not done", ", ".join(f"{k} {v}" for k, v in statuses.items() if k != "done") or 0],
         ["lost (target 0)", lost],
         ["duplicates (target 0)", duplicates],
+        ["Slack jobs", slack_jobs],
+        ["Slack jobs unanswered (target 0)", unanswered],
+        ["Slack jobs answered twice (target 0)", answered_twice],
         ["restarted (begun twice or more)", restarted],
         ["handler runs", sum(begun.values())],
     ]
@@ -196,7 +231,30 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.sleep} s, a SIGKILL every {args.kill_every} s"
     )
     print(table(["", "count"], rows, title=title))
-    sys.exit(0 if lost == 0 and duplicates == 0 else 1)
+    clean = lost == 0 and duplicates == 0 and unanswered == 0 and answered_twice == 0
+    sys.exit(0 if clean else 1)
+
+
+def submit_slack(
+    store: JobStore, send: Callable[[str], None], count: int, slack: FakeSlack
+) -> list[str]:
+    """``count`` Slack jobs (as the bot records them), each answered at its own
+    ``response_url``."""
+    ids = []
+    for n in range(count):
+        source = {"text": f"{ARTICLE} Item s-{n}."}
+        payload = {"source": source, "surface": "command", "channel": "C1"}
+        reply = {
+            "surface": "command",
+            "channel": "C1",
+            "user": "U1",
+            "response_url": slack.response_url(f"job-{n}"),
+        }
+        new = NewJob("slack", "bench", payload, f"bench:s:{n}", f"{n:064x}", f"s-{n}", reply)
+        job = store.create(new)[0]
+        send(job.id)
+        ids.append(job.id)
+    return ids
 
 
 def handler_log_lines(path: Path) -> list[str]:

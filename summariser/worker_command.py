@@ -7,12 +7,19 @@ process becomes the ``dramatiq`` command line (``os.execve``), which starts the 
 processes and, on SIGTERM or Ctrl-C, lets each finish its job or hand it back to Redis. Exit 2
 when the settings cannot work (no broker, an unknown backend, Dramatiq not installed).
 
+The workers log JSON lines (``--log-format``, ``SUMMARISER_LOG_FORMAT``) and serve Prometheus
+metrics once per invocation on ``--metrics-host``:``--metrics-port`` (127.0.0.1:9191; port 0:
+none), their processes writing to a fresh ``PROMETHEUS_MULTIPROC_DIR`` made here (see
+:mod:`summariser.workers.metrics`). The settings reach the worker processes as environment
+variables.
+
 The settings are checked here, once, so that a mistake ends the command with one message
 instead of every worker process failing on its first job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -28,6 +35,35 @@ def worker(
     ] = None,
     processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     threads: Annotated[int, typer.Option(min=1, help="Jobs run at once by each process.")] = 4,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Port of the Prometheus /metrics (SUMMARISER_WORKER_METRICS_PORT; 9191; 0: none).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str | None,
+        typer.Option(
+            help="Address /metrics listens on (SUMMARISER_WORKER_METRICS_HOST; 127.0.0.1; "
+            "0.0.0.0 for a Prometheus on another machine)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            help="json (one object per line) or text (SUMMARISER_LOG_FORMAT; json).",
+        ),
+    ] = None,
+    redelivery_after: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="A worker silent this long is dead and its jobs go to another "
+            "(SUMMARISER_REDELIVERY_S; 60; the same on every machine).",
+        ),
+    ] = None,
 ) -> None:
     """Run jobs sent by `summariser serve --broker`: Dramatiq workers on Redis that share the
     service's job store. SIGTERM stops them gracefully."""
@@ -41,19 +77,41 @@ def worker(
         from summariser.errors import ConfigurationError
         from summariser.service.settings import ServiceSettings
         from summariser.settings import Settings
-        from summariser.workers import BROKER_URL_ENV, broker_url
+        from summariser.workers import (
+            BROKER_URL_ENV,
+            REDELIVERY_ENV,
+            broker_url,
+            redact_url,
+        )
+        from summariser.workers import redelivery_after as resolve_redelivery
 
         url = broker_url(broker)
         if url is None:
             raise ConfigurationError(f"give --broker or set {BROKER_URL_ENV} (a Redis URL)")
         if importlib.util.find_spec("dramatiq") is None:
             raise ConfigurationError("workers need Dramatiq: pip install 'dramatiq[redis]'")
+        from summariser.logs import LOG_FORMAT_ENV
+        from summariser.logs import log_format as resolve_log_format
+        from summariser.workers.metrics import (
+            MULTIPROC_DIR_ENV,
+            MetricsSettings,
+            prepare_multiproc_dir,
+        )
+
         env = dict(os.environ)
         env[BROKER_URL_ENV] = url
         if database_url:
             env["SUMMARISER_DATABASE_URL"] = database_url
-        ServiceSettings.from_env(env)
+        service = ServiceSettings.from_env(env)
         Settings.from_env(env, allow_fake=False)
+        env[REDELIVERY_ENV] = str(resolve_redelivery(redelivery_after, env))
+        env[LOG_FORMAT_ENV] = resolve_log_format(log_format, env)
+        metrics = MetricsSettings.resolve(metrics_host, metrics_port, env)
+        env.update(metrics.to_env())
+        if metrics.enabled:
+            # Before any worker process imports prometheus_client: its mode is chosen then.
+            env[MULTIPROC_DIR_ENV] = prepare_multiproc_dir(env.get(MULTIPROC_DIR_ENV))
+        _check_reachable(url, service.store_url, redact_url)
         argv = [
             sys.executable,
             "-m",
@@ -69,3 +127,36 @@ def worker(
         os.execve(sys.executable, argv, env)  # replaces this process: signals reach dramatiq
 
     raise typer.Exit(guarded(job))
+
+
+def _check_reachable(broker: str, store_url: str, redact: Callable[[str], str]) -> None:
+    """Fail now, with one message, when Redis or the job store does not answer (rather than in
+    every worker process, on every message)."""
+    import redis
+
+    from summariser.errors import ConfigurationError
+    from summariser.service.store import JobStore
+
+    client = redis.Redis.from_url(broker, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError, ValueError) as err:
+        raise ConfigurationError(
+            f"the broker at {redact(broker)} does not answer ({type(err).__name__}): start "
+            "Redis or fix --broker / SUMMARISER_BROKER_URL"
+        ) from None
+    finally:
+        client.close()
+    try:
+        store = JobStore(store_url)
+    except Exception as err:  # a malformed URL, a driver not installed
+        raise ConfigurationError(f"the job store URL cannot be used: {err}") from None
+    try:
+        store.create_schema()
+    except Exception as err:
+        raise ConfigurationError(
+            f"the job store at {redact(store_url)} does not answer ({type(err).__name__}): "
+            "fix --database-url / SUMMARISER_DATABASE_URL"
+        ) from None
+    finally:
+        store.close()

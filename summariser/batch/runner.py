@@ -1,8 +1,11 @@
 """The batch runner: a stream of articles in, one JSONL record per article out, resumable.
 
-Stage: orchestration (asyncio; the backend is injected). In: a :class:`BatchJob` (input,
-output, state and cache paths, concurrency), :class:`~summariser.settings.Settings` and a
-backend. Out: the output file, appended one record per item, and a :class:`BatchResult`
+Stage: orchestration (asyncio; where summaries come from is injected). In: a
+:class:`BatchJob` (input, output, state and cache paths, concurrency) and a
+:class:`SummarySource`: :class:`LocalSummaries` (:func:`~summariser.pipeline.asummarise` in
+this process, with :class:`~summariser.settings.Settings` and a backend: :func:`run_batch`) or
+:class:`~summariser.batch.remote.RemoteSummaries` (jobs for the Dramatiq workers,
+``--broker``). Out: the output file, appended one record per item, and a :class:`BatchResult`
 (this run's :class:`RunStats`, the whole job's totals, why it stopped, its exit code).
 
 The flow::
@@ -10,13 +13,13 @@ The flow::
     prepare: check input and output, open the store (lock), check the job's meta,
              reconcile the output with the store
     producer (iter_items, skipping done keys) -> bounded queue -> N workers
-        worker: clean -> cache key -> in-flight twin? cache? else asummarise -> record
+        worker: clean -> cache key -> in-flight twin? cache? else source.summarise -> record
     -> writer: commit a batch of records (and cache entries) to the store, then append their
        lines to the output in one write
 
 One bad article gives an error record and the job goes on. A quota or authentication error
-stops it: no new article starts, finished ones are written, the rest wait for the next run
-(the same command resumes).
+(or a source that cannot go on, :class:`BatchStopped`) stops it: no new article starts,
+finished ones are written, the rest wait for the next run (the same command resumes).
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ import contextlib
 import hashlib
 import json
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from summariser.backends.base import Backend
 from summariser.batch.inputs import (
@@ -62,7 +66,7 @@ from summariser.errors import (
 )
 from summariser.pipeline import asummarise
 from summariser.prompts import load_prompt
-from summariser.schema import Usage
+from summariser.schema import Summary, Usage
 from summariser.settings import Settings
 
 __all__ = [
@@ -72,10 +76,16 @@ __all__ = [
     "EXIT_UNSUPPORTED",
     "BatchJob",
     "BatchResult",
+    "BatchStopped",
+    "ItemFailed",
+    "LocalSummaries",
     "RunStats",
+    "SummarySource",
     "exit_code",
     "job_meta",
+    "prompts_hash",
     "run_batch",
+    "run_batch_with",
     "state_path_for",
 ]
 
@@ -85,7 +95,79 @@ EXIT_STOPPED = 4  # quota or authentication: stopped early, the same command res
 EXIT_SOME_FAILED = 7  # every article has a record; some are error records
 
 _WRITE_BATCH = 256  # records committed (and appended) together at most
-_FATAL = (QuotaExceededError, AuthenticationError)
+BATCH_ID_KEY = "batch_id"  # meta: the job's identity, made when it starts (or --fresh)
+
+
+class BatchStopped(BackendError):
+    """Raised by a :class:`SummarySource` when no article can go on (the workers' job database
+    or broker stopped answering): the run stops as on a quota error, what is done is kept, and
+    the same command resumes."""
+
+
+class ItemFailed(Exception):
+    """One article gave no summary, for ``reason``: it becomes an error record (a
+    :class:`SummarySource` raises it for failures it has already classified)."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason: Reason = reason
+
+
+_FATAL = (QuotaExceededError, AuthenticationError, BatchStopped)
+
+
+class SummarySource(Protocol):
+    """Where the runner gets one article's summary: this process (:class:`LocalSummaries`) or
+    the workers (:class:`~summariser.batch.remote.RemoteSummaries`).
+
+    ``meta``: what a resumed job must share with the first (besides input and prompts).
+    ``ident``: what a summary depends on besides the cleaned text (half of the cache key).
+    :meth:`open` is called once per run, with the job's identity, before any article.
+    :meth:`summarise` raises :class:`ItemFailed` (an error record), a
+    :class:`~summariser.errors.BackendError` (quota, authentication and
+    :class:`BatchStopped` stop the run; others are error records), or any error of the
+    pipeline.
+    """
+
+    @property
+    def meta(self) -> Mapping[str, str]: ...
+
+    @property
+    def ident(self) -> str: ...
+
+    async def open(self, batch_id: str) -> None: ...
+
+    async def summarise(self, article: Article) -> Summary: ...
+
+
+class LocalSummaries:
+    """Summaries made here: :func:`~summariser.pipeline.asummarise` with ``backend``."""
+
+    def __init__(self, settings: Settings, backend: Backend) -> None:
+        self.settings, self.backend = settings, backend
+
+    @property
+    def meta(self) -> Mapping[str, str]:
+        return {"runner": "in-process", "backend": self.settings.backend, "model": self.model}
+
+    @property
+    def model(self) -> str:
+        return self.backend.model
+
+    @property
+    def ident(self) -> str:
+        return f"{self.settings.backend}\0{self.backend.model}\0{prompts_hash()}"
+
+    async def open(self, batch_id: str) -> None:
+        return None
+
+    async def summarise(self, article: Article) -> Summary:
+        return await asummarise(
+            article.text,
+            settings=self.settings,
+            backend=self.backend,
+            source_format=article.source_format,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +204,7 @@ class RunStats:
     figures_unsupported: int = 0
     with_unsupported: int = 0
     usage: Usage = field(default_factory=Usage)
+    models: Counter[str] = field(default_factory=Counter)  # of new summaries (provenance)
     started: float = field(default_factory=time.perf_counter)
     elapsed_s: float = 0.0
 
@@ -144,14 +227,10 @@ def exit_code(totals: JobTotals, stopped: BackendError | None) -> int:
     return EXIT_UNSUPPORTED if totals.with_unsupported else EXIT_OK
 
 
-def job_meta(job: BatchJob, settings: Settings, backend: Backend) -> dict[str, str]:
-    """What a resumed run must share with the first: input, backend, model, prompts."""
-    return {
-        "input": str(job.input.resolve()),
-        "backend": settings.backend,
-        "model": backend.model,
-        "prompts": _prompts_hash(),
-    }
+def job_meta(job: BatchJob, source: SummarySource) -> dict[str, str]:
+    """What a resumed run must share with the first: input, where the summaries are made
+    (``runner``: in-process or broker; backend and model in process), prompts."""
+    return {"input": str(job.input.resolve()), **source.meta, "prompts": prompts_hash()}
 
 
 async def run_batch(
@@ -162,13 +241,27 @@ async def run_batch(
     on_progress: Callable[[RunStats], None] | None = None,
     on_ready: Callable[[RunStats, Reconciled], None] | None = None,
 ) -> BatchResult:
-    """Run (or resume) ``job``. Bad input, an unwritable output or a job of another backend,
-    model or input raises :class:`InputError` before any request is sent."""
-    store, stats, reconciled = _prepare(job, settings, backend)
+    """Run (or resume) ``job`` in this process with ``backend``: see :func:`run_batch_with`."""
+    source = LocalSummaries(settings, backend)
+    return await run_batch_with(job, source, on_progress=on_progress, on_ready=on_ready)
+
+
+async def run_batch_with(
+    job: BatchJob,
+    source: SummarySource,
+    *,
+    on_progress: Callable[[RunStats], None] | None = None,
+    on_ready: Callable[[RunStats, Reconciled], None] | None = None,
+) -> BatchResult:
+    """Run (or resume) ``job``, its summaries made by ``source``. Bad input, an unwritable
+    output or a job of another input, runner, backend or model raises :class:`InputError`
+    before any article is sent."""
+    store, stats, reconciled, batch_id = _prepare(job, source)
     try:
         if on_ready is not None:
             on_ready(stats, reconciled)
-        runner = _Runner(job, settings, backend, store, stats, on_progress)
+        await source.open(batch_id)
+        runner = _Runner(job, source, store, stats, on_progress)
         await runner.run()
         stats.elapsed_s = time.perf_counter() - stats.started
         totals = store.totals()
@@ -182,9 +275,7 @@ async def run_batch(
 # --- preparing -------------------------------------------------------------------------------
 
 
-def _prepare(
-    job: BatchJob, settings: Settings, backend: Backend
-) -> tuple[JobStore, RunStats, Reconciled]:
+def _prepare(job: BatchJob, source: SummarySource) -> tuple[JobStore, RunStats, Reconciled, str]:
     if not job.input.exists():
         raise InputError("no such file or folder", path=str(job.input))
     first = scan(job.input)
@@ -205,7 +296,7 @@ def _prepare(
     had_state = state.exists()
     store = JobStore(state, cache_path=job.cache)
     try:
-        meta = job_meta(job, settings, backend)
+        meta = job_meta(job, source)
         if job.fresh:
             store.reset()
             job.output.open("wb").close()
@@ -216,15 +307,17 @@ def _prepare(
                 f"exists, and has no job state ({state.name}): pass --fresh to overwrite it",
                 path=str(job.output),
             )
-        store.set_meta(meta)
+        batch_id = store.meta().get(BATCH_ID_KEY) or uuid.uuid4().hex
+        store.set_meta({**meta, BATCH_ID_KEY: batch_id})
         reconciled = reconcile(store, job.output)
     except BaseException:
         store.close()
         raise
-    return store, RunStats(total=items), reconciled
+    return store, RunStats(total=items), reconciled, batch_id
 
 
-def _prompts_hash() -> str:
+def prompts_hash() -> str:
+    """The hash of the extract and reduce prompts (part of the job meta and the cache key)."""
     parts = (load_prompt("extract").sha256, load_prompt("reduce").sha256)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -241,19 +334,19 @@ class _Done:
     usage: Usage
     cached: bool
     figures: tuple[int, int]  # supported, unsupported
+    model: str | None = None  # the model that made a new summary
 
 
 class _Runner:
     def __init__(
         self,
         job: BatchJob,
-        settings: Settings,
-        backend: Backend,
+        source: SummarySource,
         store: JobStore,
         stats: RunStats,
         on_progress: Callable[[RunStats], None] | None,
     ) -> None:
-        self.job, self.settings, self.backend = job, settings, backend
+        self.job, self.source = job, source
         self.store, self.stats, self.on_progress = store, stats, on_progress
         n = max(1, job.concurrency)
         self.workers = n
@@ -263,7 +356,7 @@ class _Runner:
         self.stopped: BackendError | None = None
         self.failure: BaseException | None = None
         self.inflight: dict[str, asyncio.Future[str]] = {}  # cache key -> summary JSON
-        self.ident = f"{settings.backend}\0{backend.model}\0{_prompts_hash()}"
+        self.ident = source.ident
 
     async def run(self) -> None:
         producer = asyncio.create_task(self._produce())
@@ -317,6 +410,8 @@ class _Runner:
             return await self._summarise(item)
         except _FATAL:
             raise
+        except ItemFailed as err:
+            return _error(item, err.reason, str(err))
         except BackendError as err:
             return _error(item, backend_reason(err), str(err))
         except NoArticleTextError as err:
@@ -339,12 +434,7 @@ class _Runner:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
-            summary = await asummarise(
-                article.text,
-                settings=self.settings,
-                backend=self.backend,
-                source_format=article.source_format,
-            )
+            summary = await self.source.summarise(article)
         except asyncio.CancelledError:
             del self.inflight[key]
             future.cancel()
@@ -357,7 +447,8 @@ class _Runner:
         text = summary.model_dump_json()
         future.set_result(text)  # stays in ``inflight`` until the writer has committed it
         done = _ok(article, text, cached=False)
-        return _Done(done.record, (key, text), summary.provenance.usage, False, done.figures)
+        usage, model = summary.provenance.usage, summary.provenance.model
+        return _Done(done.record, (key, text), usage, False, done.figures, model)
 
     async def _write(self) -> None:
         with self.job.output.open("ab") as out:
@@ -399,6 +490,8 @@ class _Runner:
                 stats.figures_unsupported += d.figures[1]
                 stats.with_unsupported += d.figures[1] > 0
                 stats.usage = stats.usage + d.usage
+                if d.model is not None:
+                    stats.models[d.model] += 1
             else:
                 stats.errors += 1
                 stats.reasons[d.record.reason or "internal_error"] += 1

@@ -296,7 +296,8 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["operations"])
     async def readyz(request: Request) -> dict[str, Any]:
-        """The job store answers, the backend is configured and workers run (no key needed)."""
+        """The job store (and, with workers, the broker) answers, the backend is configured and
+        jobs can run (no key needed)."""
         import asyncio
 
         state = _state(request)
@@ -307,6 +308,11 @@ def _add_routes(app: FastAPI) -> None:
             raise ProblemError(503, "Not Ready", "the job store does not answer") from None
         if state.backend is None or state.queue is None or not state.queue.running:
             raise ProblemError(503, "Not Ready", "the job workers are not running")
+        try:
+            await state.queue.check_broker()
+        except Exception as err:
+            log.warning("readiness: the broker does not answer: %s", err)
+            raise ProblemError(503, "Not Ready", "the job broker does not answer") from None
         backend = f"{state.backend.name}/{state.backend.model}"
         return {"status": "ready", "store": "ok", "backend": backend}
 

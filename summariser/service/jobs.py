@@ -124,6 +124,10 @@ class JobQueue:
             asyncio.create_task(self._work(), name=f"summariser-worker-{n}")
             for n in range(self._workers)
         ]
+        if self._listeners:  # answers a stopped process owed: jobs ended, replies not sent
+            unanswered = await asyncio.to_thread(self.store.pending_replies)
+            if unanswered:
+                self._tasks.append(asyncio.create_task(self._notify_all(unanswered)))
 
     async def stop(self) -> None:
         """Cancel the workers; jobs they were running stay ``running`` (see ``fail_stale``)."""
@@ -143,9 +147,11 @@ class JobQueue:
         *,
         owner: str = "anonymous",
         input_ref: str | None = None,
+        reply: Mapping[str, Any] | None = None,
     ) -> Submitted:
         """Record a job and queue it. With an ``idempotency_key`` used before, the earlier job
-        (not queued again); :class:`IdempotencyConflict` if it was for another request."""
+        (not queued again); :class:`IdempotencyConflict` if it was for another request.
+        ``reply``: where to answer when it ends (see :mod:`summariser.service.replies`)."""
         if kind not in self.handlers:
             raise ValueError(f"no handler for job kind {kind!r}")
         fingerprint = _fingerprint(kind, payload)
@@ -156,6 +162,7 @@ class JobQueue:
             input_ref=input_ref or f"sha256:{fingerprint}",
             fingerprint=fingerprint,
             idempotency_key=idempotency_key,
+            reply=reply,
         )
         record, created = await asyncio.to_thread(self.store.create, job)
         if not created and (record.fingerprint != fingerprint or record.owner != owner):
@@ -168,6 +175,12 @@ class JobQueue:
 
     async def get(self, job_id: str) -> JobRecord | None:
         return await asyncio.to_thread(self.store.get, job_id)
+
+    async def check_broker(self) -> None:
+        """Raise unless the broker answers (broker mode, when the dispatcher can tell)."""
+        ping = getattr(self._dispatch, "ping", None)
+        if ping is not None:
+            await asyncio.wait_for(asyncio.to_thread(ping), _BROKER_PING_S)
 
     async def wait(self, job_id: str, timeout: float) -> JobRecord | None:
         """The job once it has ended, or as it stands after ``timeout`` seconds."""
@@ -261,6 +274,10 @@ class JobQueue:
         await self._notify(job.id)
         return True
 
+    async def _notify_all(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            await self._notify(job_id)
+
     async def _notify(self, job_id: str) -> None:
         if not self._listeners:
             return
@@ -275,6 +292,7 @@ class JobQueue:
 
 
 _POLL_S = 0.2  # how often wait() looks at the store in broker mode
+_BROKER_PING_S = 2.0  # /readyz gives up on the broker after this long
 _default_dispatch: Dispatch | None = None
 
 

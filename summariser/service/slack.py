@@ -3,9 +3,10 @@
 Stage: service edge (Slack, async). In: requests from Slack at ``POST /slack/events`` (HTTP
 mode, slack-bolt's :class:`~slack_bolt.async_app.AsyncApp` inside the FastAPI app), each
 signed with the app's signing secret. Out: jobs of kind ``slack`` in the
-:class:`~summariser.service.jobs.JobQueue`, and, when one ends, its reply in Block Kit
-(:mod:`summariser.service.blocks`): in the thread (``chat.postMessage``) for mentions and
-shortcuts, at the command's ``response_url`` for ``/summarise``.
+:class:`~summariser.service.jobs.JobQueue`, each carrying where to answer (its ``reply``);
+when one ends, :class:`~summariser.service.slack_replies.SlackReplier` posts the answer in
+Block Kit: in the thread for mentions and shortcuts, at the command's ``response_url`` for
+``/summarise``.
 
 Each surface only checks its input and submits a job before it acknowledges, so Slack gets its
 answer in milliseconds whatever the model's latency. Bolt refuses unsigned, forged and stale
@@ -13,11 +14,11 @@ answer in milliseconds whatever the model's latency. Bolt refuses unsigned, forg
 (``X-Slack-Retry-Num``) and replays submit the same idempotency key (the event's ``event_id``,
 the command's or shortcut's ``trigger_id``), so they find the first job and make no other.
 
-Where a job's reply goes travels in its payload (the store clears payloads when a job ends),
-and is remembered by the job handler for the queue's end-of-job listener. A reply is posted to
-a ``response_url`` only on ``https://hooks.slack.com`` or on the configured Web API host (a
-fake, in tests): the signature check means a payload cannot be forged, and this keeps the
-service from posting anywhere else even so.
+Where a job's answer goes is kept in the job store until it is sent, and the store lets one
+process send it (:func:`~summariser.service.replies.deliver_reply`). So the answer survives a
+restart between the job's end and its post, and with Dramatiq workers (``summariser serve
+--broker``) the worker that ends the job answers it, once, even when its message is delivered
+twice.
 """
 
 from __future__ import annotations
@@ -27,26 +28,27 @@ import html
 import logging
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from dataclasses import asdict
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from summariser.schema import Summary
-from summariser.service.blocks import Message, failure_message, summary_message
-from summariser.service.jobs import Handler, IdempotencyConflict, JobFailed, JobQueue
+from summariser.service.blocks import failure_message
+from summariser.service.jobs import Handler, IdempotencyConflict, JobQueue
+from summariser.service.replies import deliver_reply
 from summariser.service.settings import ServiceSettings
+from summariser.service.slack_replies import (
+    LINK,
+    Reply,
+    SlackReplier,
+    allowed_reply_url,
+    find_link,
+)
 from summariser.service.store import JobRecord
 
 __all__ = [
@@ -67,43 +69,9 @@ log = logging.getLogger("summariser.slack")
 JOB_KIND = "slack"
 COMMAND = "/summarise"
 SHORTCUT_CALLBACK_ID = "summarise_message"
-HOOKS_HOST = "hooks.slack.com"
 USAGE = "Usage: `/summarise <link or article text>`, e.g. `/summarise https://example.com/news`"
-_REMEMBERED = 10_000  # replies awaiting their job's end, at most (oldest forgotten first)
 
-_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|[^>]*)?>")
-_BARE_LINK = re.compile(r"https?://[^\s<>]+")
 _ENTITY = re.compile(r"<([@#!])([^|>]*)(?:\|([^>]*))?>")
-
-Surface = Literal["command", "mention", "shortcut"]
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """Where a job's answer goes: the channel and thread, or the command's ``response_url``."""
-
-    surface: Surface
-    channel: str
-    user: str
-    thread_ts: str | None = None
-    response_url: str | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Reply:
-        return cls(
-            surface=data["surface"],
-            channel=str(data["channel"]),
-            user=str(data["user"]),
-            thread_ts=data.get("thread_ts"),
-            response_url=data.get("response_url"),
-        )
-
-
-def find_link(text: str) -> str | None:
-    """The first http(s) link in a message's text: Slack writes ``<url|label>`` or ``<url>``;
-    a slash command without link escaping sends it bare."""
-    match = _LINK.search(text) or _BARE_LINK.search(text)
-    return html.unescape(match.group(1) if match.re is _LINK else match.group(0)) if match else None
 
 
 def plain_text(text: str) -> str:
@@ -116,7 +84,7 @@ def plain_text(text: str) -> str:
             return ""
         return f"{sigil}{label}" if label else ""
 
-    text = _LINK.sub(lambda m: m.group(0)[1:-1].split("|")[-1], text)
+    text = LINK.sub(lambda m: m.group(0)[1:-1].split("|")[-1], text)
     return html.unescape(_ENTITY.sub(entity, text)).strip()
 
 
@@ -132,34 +100,16 @@ def command_source(text: str) -> dict[str, str] | None:
     return {"text": plain_text(stripped)}
 
 
-def allowed_reply_url(url: str, api_url: str) -> bool:
-    """A ``response_url`` the service may post to: https on hooks.slack.com, or the scheme,
-    host and port of the configured Web API (where a fake answers in tests and staging)."""
-    parts, api = urlsplit(url), urlsplit(api_url)
-    if parts.scheme == "https" and parts.hostname == HOOKS_HOST and parts.port in (None, 443):
-        return True
-    return bool(parts.hostname) and (parts.scheme, parts.hostname, parts.port) == (
-        api.scheme,
-        api.hostname,
-        api.port,
-    )
-
-
 class SlackBot:
-    """The bolt app, its Web API client, and the job kind and listener that answer."""
+    """The bolt app and its surfaces; answers go through a :class:`SlackReplier`."""
 
     def __init__(self, service: ServiceSettings, *, max_article_chars: int) -> None:
         if not (service.slack_signing_secret and service.slack_bot_token):
             raise ValueError("SlackBot needs a signing secret and a bot token")
         self.api_url = service.slack_api_url
         self.max_article_chars = max_article_chars
-        self.client = AsyncWebClient(
-            token=service.slack_bot_token,
-            base_url=service.slack_api_url,
-            timeout=10,
-            logger=log,
-        )
-        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self.replier = SlackReplier(service.slack_bot_token, service.slack_api_url)
+        self.client = self.replier.client
         # process_before_response: a listener runs to its end before the HTTP answer, so a
         # job exists once Slack has its 200. Listeners only submit a job: that is fast.
         self.app = AsyncApp(
@@ -175,35 +125,16 @@ class SlackBot:
         self.app.message_shortcut(SHORTCUT_CALLBACK_ID)(self._on_shortcut)
         self.handler = AsyncSlackRequestHandler(self.app)
         self._queue: JobQueue | None = None
-        self._replies: OrderedDict[str, Reply] = OrderedDict()
 
     # --- wiring ------------------------------------------------------------------------------
 
     def job_handler(self, handlers: Mapping[str, Handler]) -> Handler:
         """The ``slack`` job: find the link or text, then run the ``url`` or ``text`` job."""
-        url_job, text_job = handlers["url"], handlers["text"]
-
-        async def slack_job(payload: Mapping[str, Any]) -> dict[str, Any]:
-            reply = Reply.from_json(payload["reply"])
-            self._remember(str(payload["key"]), reply)
-            source: Mapping[str, Any] = payload.get("source") or {}
-            url, text = source.get("url"), source.get("text")
-            if "thread" in source:
-                url = await self._thread_link(source["thread"])
-            options = {"format": "auto", "drop_unsupported": False}
-            if url:
-                result = await url_job({"url": url, **options})
-            elif text:
-                result = await text_job({"text": text, **options})
-            else:
-                raise JobFailed("no_link", "no link or text to summarise")
-            result["slack"] = {"surface": reply.surface, "channel": reply.channel}
-            return result
-
-        return slack_job
+        return self.replier.job_handler(handlers)
 
     def attach(self, queue: JobQueue) -> None:
-        """Submit to ``queue`` and answer when its ``slack`` jobs end."""
+        """Submit to ``queue`` and answer when its ``slack`` jobs end (in this process; with
+        a broker the workers answer)."""
         self._queue = queue
         queue.add_listener(self.on_job_end)
 
@@ -300,11 +231,16 @@ class SlackBot:
         queue = self._queue
         if queue is None:
             raise RuntimeError("the Slack bot is not attached to a job queue")
-        payload = {"source": dict(source), "reply": asdict(reply), "key": key}
+        payload = {"source": dict(source), "surface": reply.surface, "channel": reply.channel}
         owner = f"slack:{team or '-'}:{reply.user}"
         try:
             submitted = await queue.submit(
-                JOB_KIND, payload, key, owner=owner, input_ref=_input_ref(source)
+                JOB_KIND,
+                payload,
+                key,
+                owner=owner,
+                input_ref=_input_ref(source),
+                reply=asdict(reply),
             )
         except IdempotencyConflict:  # the same id with another body: keep the first job
             log.warning("Slack request %s repeated with a different body: ignored", key)
@@ -318,75 +254,9 @@ class SlackBot:
 
     async def on_job_end(self, job: JobRecord) -> None:
         """The queue's listener: post a ``slack`` job's summary, or a polite failure."""
-        if job.kind != JOB_KIND:
+        if job.kind != JOB_KIND or self._queue is None:
             return
-        reply = self._replies.pop(job.idempotency_key or "", None)
-        if reply is None:
-            log.warning("job %s ended but where to answer is not known here", job.id)
-            return
-        summary = (job.result or {}).get("summary")
-        if job.status == "done" and summary is not None:
-            message = summary_message(Summary.model_validate(summary), reference=job.id)
-            await self._deliver(reply, message, public=True)
-        else:
-            await self._deliver(reply, failure_message(job.reason, job.reference_id), public=False)
-
-    async def _deliver(self, reply: Reply, message: Message, *, public: bool) -> None:
-        """A command's answer goes to its ``response_url`` (the summary in the channel, a
-        failure to the user alone); others to the thread, or to the shortcut's
-        ``response_url`` (ephemeral) when the bot may not post in the channel."""
-        if reply.surface == "command" and reply.response_url:
-            response_type = "in_channel" if public else "ephemeral"
-            await self._respond(reply.response_url, message, response_type)
-            return
-        try:
-            if public:
-                await self.client.chat_postMessage(
-                    channel=reply.channel,
-                    thread_ts=reply.thread_ts,
-                    text=message["text"],
-                    blocks=message["blocks"],
-                    unfurl_links=False,
-                    unfurl_media=False,
-                )
-            else:
-                await self.client.chat_postEphemeral(
-                    channel=reply.channel,
-                    user=reply.user,
-                    thread_ts=reply.thread_ts,
-                    text=message["text"],
-                    blocks=message["blocks"],
-                )
-        except SlackApiError as err:
-            if not reply.response_url:
-                raise
-            log.warning("could not post in %s (%s): answering ephemerally", reply.channel, err)
-            await self._respond(reply.response_url, message, "ephemeral")
-
-    async def _respond(self, url: str, message: Message, response_type: str) -> None:
-        if not allowed_reply_url(url, self.api_url):
-            log.error("not posting to a response_url outside Slack (%s)", urlsplit(url).hostname)
-            return
-        body = {**message, "response_type": response_type, "replace_original": False}
-        response = await AsyncWebhookClient(url, timeout=10, logger=log).send_dict(body)
-        if response.status_code != 200:
-            log.warning("response_url answered %s: %s", response.status_code, response.body[:200])
-
-    async def _thread_link(self, thread: Mapping[str, Any]) -> str | None:
-        """The link in a thread's first message (None when it has none)."""
-        try:
-            found = await self.client.conversations_replies(
-                channel=str(thread["channel"]), ts=str(thread["ts"]), limit=1, inclusive=True
-            )
-        except SlackApiError as err:
-            raise JobFailed("thread_unreadable", f"could not read the thread: {err}") from err
-        messages = found.get("messages") or []
-        return find_link(str(messages[0].get("text", ""))) if messages else None
-
-    def _remember(self, key: str, reply: Reply) -> None:
-        self._replies[key] = reply
-        while len(self._replies) > _REMEMBERED:
-            self._replies.popitem(last=False)
+        await deliver_reply(self._queue.store, job.id, {JOB_KIND: self.replier.reply})
 
 
 def mount_slack(app: FastAPI, bot: SlackBot) -> None:

@@ -5,13 +5,25 @@ Stage: service (persistence, sync). In: jobs created, claimed and finished by
 ``asyncio.to_thread``). Out: :class:`JobRecord` values. The table::
 
     jobs(id, kind, status, owner, idempotency_key UNIQUE, input_ref, fingerprint, payload,
-         created_at, updated_at, result JSON, error, reason, reference_id)
+         created_at, updated_at, result JSON, error, reason, reference_id,
+         reply JSON, reply_status, reply_updated_at)
 
-``status`` goes ``queued -> running -> done | failed``. ``result`` holds the summary with its
-provenance (and, for URL jobs, what was fetched); ``payload`` holds the input until the job
-ends, so queued jobs survive a restart, and is cleared then (``input_ref`` keeps its hash or
-URL). Claiming is one conditional UPDATE, so two processes sharing a PostgreSQL database never
-run the same job twice.
+``status`` goes ``queued -> running -> done | failed`` (and, with Dramatiq workers, ``dead``
+or ``expired``). ``result`` holds the summary with its provenance (and, for URL jobs, what was
+fetched); ``payload`` holds the input until the job ends, so queued jobs survive a restart, and
+is cleared then (``input_ref`` keeps its hash or URL). Claiming is one conditional UPDATE, so
+two processes sharing a PostgreSQL database never run the same job twice.
+
+Leases (the workers' at-least-once delivery): :meth:`JobStore.claim_lease` takes a queued job,
+or a running one whose lease ran out; every later write of that worker (:meth:`renew`,
+:meth:`release`, :meth:`end`) is fenced by the ``updated_at`` it last wrote, so a worker that
+lost its lease cannot overwrite another's outcome.
+
+Replies (a Slack answer, say): a job made with ``reply`` (where to answer) has
+``reply_status`` ``pending``; once the job has ended, one process wins
+:meth:`claim_reply` (``sending``), posts, and settles it ``sent``, ``skipped`` or ``failed``,
+which clears ``reply``. A claim older than its lease may be taken over (its process died), so
+a redelivered job message finishes an answer its first worker never sent.
 """
 
 from __future__ import annotations
@@ -50,7 +62,12 @@ jobs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("reason", sa.String(64), nullable=True),
     sa.Column("reference_id", sa.String(32), nullable=True),
+    sa.Column("reply", sa.JSON, nullable=True),
+    sa.Column("reply_status", sa.String(16), nullable=True),
+    sa.Column("reply_updated_at", sa.DateTime(timezone=True), nullable=True),
 )
+ENDED: tuple[JobStatus, ...] = ("done", "failed", "dead", "expired")
+ReplyStatus = Literal["pending", "sending", "sent", "skipped", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,7 @@ class NewJob:
     input_ref: str
     fingerprint: str
     idempotency_key: str | None = None
+    reply: Mapping[str, Any] | None = None  # where to answer when the job ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +99,29 @@ class JobRecord:
     error: str | None
     reason: str | None
     reference_id: str | None
+    reply: dict[str, Any] | None = None
+    reply_status: ReplyStatus | None = None
+    reply_updated_at: datetime | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+
+@dataclass(slots=True)
+class Lease:
+    """A worker's hold on a running job; ``stamp`` is the ``updated_at`` it last wrote."""
+
+    job: JobRecord
+    stamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyClaim:
+    """The right to post a job's answer; ``stamp`` fences the write that settles it."""
+
+    job: JobRecord
+    stamp: datetime
 
 
 class JobStore:
@@ -92,8 +133,14 @@ class JobStore:
         self._lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     def create_schema(self) -> None:
+        """Create the table, or add the columns a store made by an older version lacks."""
         with self._begin() as conn:
             metadata.create_all(conn)
+            present = {c["name"] for c in sa.inspect(conn).get_columns(jobs.name)}
+            for column in jobs.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=conn.dialect)
+                    conn.execute(sa.text(f"ALTER TABLE jobs ADD COLUMN {column.name} {kind}"))
 
     def ping(self) -> None:
         """Raise unless the database answers and the jobs table is there."""
@@ -115,6 +162,9 @@ class JobStore:
             "payload": dict(job.payload),
             "created_at": now,
             "updated_at": now,
+            "reply": None if job.reply is None else dict(job.reply),
+            "reply_status": None if job.reply is None else "pending",
+            "reply_updated_at": None if job.reply is None else now,
         }
         try:
             with self._begin() as conn:
@@ -181,6 +231,119 @@ class JobStore:
         with self._begin() as conn:
             return int(conn.execute(query).rowcount)
 
+    # --- leases: the workers' fenced writes ---------------------------------------------------
+
+    def claim_lease(self, job_id: str, *, lease: timedelta) -> Lease | None:
+        """Take a queued job, or a running one whose lease (``updated_at``) is older than
+        ``lease`` (its worker died); None when it is held, ended or gone."""
+        now = _now()
+        claimable = sa.or_(
+            jobs.c.status == "queued",
+            sa.and_(jobs.c.status == "running", jobs.c.updated_at < now - lease),
+        )
+        query = (
+            jobs.update()
+            .where(jobs.c.id == job_id, claimable)
+            .values(status="running", updated_at=now)
+        )
+        with self._begin() as conn:
+            if conn.execute(query).rowcount != 1:
+                return None
+        job = self.get(job_id)
+        return None if job is None else Lease(job, now)
+
+    def renew(self, lease: Lease) -> bool:
+        """Extend the lease; False when another worker has taken the job over."""
+        return self._fenced(lease)
+
+    def release(self, lease: Lease) -> bool:
+        """Back to ``queued``, payload kept, for a retry to claim."""
+        return self._fenced(lease, status="queued")
+
+    def end(
+        self,
+        lease: Lease,
+        *,
+        status: JobStatus,
+        result: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        error: str | None = None,
+        reference_id: str | None = None,
+    ) -> bool:
+        """End the job (the payload goes) unless the lease was lost; True when written."""
+        return self._fenced(
+            lease,
+            status=status,
+            payload=None,
+            result=None if result is None else dict(result),
+            reason=reason,
+            error=error,
+            reference_id=reference_id,
+        )
+
+    def _fenced(self, lease: Lease, **values: Any) -> bool:
+        now = _now()
+        query = (
+            jobs.update()
+            .where(
+                jobs.c.id == lease.job.id,
+                jobs.c.status == "running",
+                jobs.c.updated_at == lease.stamp,
+            )
+            .values(updated_at=now, **values)
+        )
+        with self._begin() as conn:
+            if conn.execute(query).rowcount != 1:
+                return False
+        lease.stamp = now
+        return True
+
+    # --- replies -----------------------------------------------------------------------------
+
+    def claim_reply(self, job_id: str, *, lease: timedelta) -> ReplyClaim | None:
+        """The right to post an ended job's answer: its reply is ``pending``, or ``sending``
+        for longer than ``lease`` (the process that claimed it died). None otherwise."""
+        now = _now()
+        claimable = sa.or_(
+            jobs.c.reply_status == "pending",
+            sa.and_(jobs.c.reply_status == "sending", jobs.c.reply_updated_at < now - lease),
+        )
+        query = (
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.status.in_(ENDED), claimable)
+            .values(reply_status="sending", reply_updated_at=now)
+        )
+        with self._begin() as conn:
+            if conn.execute(query).rowcount != 1:
+                return None
+        job = self.get(job_id)
+        return None if job is None else ReplyClaim(job, now)
+
+    def settle_reply(self, claim: ReplyClaim, status: ReplyStatus) -> bool:
+        """Record how the answer went and forget where it went (a ``response_url`` is a
+        credential); False when the claim had been taken over."""
+        query = (
+            jobs.update()
+            .where(
+                jobs.c.id == claim.job.id,
+                jobs.c.reply_status == "sending",
+                jobs.c.reply_updated_at == claim.stamp,
+            )
+            .values(reply_status=status, reply=None, reply_updated_at=_now())
+        )
+        with self._begin() as conn:
+            return bool(conn.execute(query).rowcount == 1)
+
+    def pending_replies(self) -> list[str]:
+        """Ended jobs whose answer is still to be sent (or was being sent), oldest first."""
+        query = (
+            sa.select(jobs.c.id)
+            .where(jobs.c.status.in_(ENDED), jobs.c.reply_status.in_(("pending", "sending")))
+            .order_by(jobs.c.updated_at)
+        )
+        with self._begin() as conn:
+            return [str(i) for i in conn.execute(query).scalars()]
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -203,10 +366,16 @@ class JobStore:
             yield conn
 
 
+_CONNECT_TIMEOUT_S = 10
+
+
 def _engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":  # plain postgresql:// -> psycopg 3, not psycopg2
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        # a database that does not answer is an error in seconds, not a hang
+        parsed = parsed.update_query_dict({"connect_timeout": str(_CONNECT_TIMEOUT_S)})
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
     connect_args = {"check_same_thread": False, "timeout": 30}
@@ -240,4 +409,9 @@ def _record(row: sa.RowMapping) -> JobRecord:
         error=row["error"],
         reason=row["reason"],
         reference_id=row["reference_id"],
+        reply=row["reply"],
+        reply_status=row["reply_status"],
+        reply_updated_at=None
+        if row["reply_updated_at"] is None
+        else _aware(row["reply_updated_at"]),
     )

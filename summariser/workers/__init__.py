@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 BROKER_URL_ENV = "SUMMARISER_BROKER_URL"
 NAMESPACE_ENV = "SUMMARISER_BROKER_NAMESPACE"
 DEFAULT_NAMESPACE = "summariser"
+REDELIVERY_ENV = "SUMMARISER_REDELIVERY_S"
+# A worker silent this long is dead: its messages go back to the queue and its jobs' leases
+# may be taken over. Shorter redelivers sooner, but a job's event loop blocked for longer (a
+# huge article's validation, say) then looks dead too.
+DEFAULT_REDELIVERY_S = 60.0
+MIN_REDELIVERY_S = 5.0
 
 
 def broker_url(explicit: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -34,3 +41,33 @@ def broker_namespace(env: Mapping[str, str] | None = None) -> str:
     """The Redis key prefix: ``SUMMARISER_BROKER_NAMESPACE``, else ``summariser``."""
     env = os.environ if env is None else env
     return env.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE
+
+
+def redelivery_after(explicit: float | None = None, env: Mapping[str, str] | None = None) -> float:
+    """Seconds after which a silent worker's jobs are redelivered: ``explicit``, else
+    ``SUMMARISER_REDELIVERY_S``, else 60. Every worker of a deployment must use the same."""
+    from summariser.errors import ConfigurationError
+
+    env = os.environ if env is None else env
+    raw = explicit if explicit is not None else env.get(REDELIVERY_ENV) or DEFAULT_REDELIVERY_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{REDELIVERY_ENV} must be a number of seconds, not {raw!r}"
+        ) from None
+    if not seconds >= MIN_REDELIVERY_S:
+        raise ConfigurationError(
+            f"redelivery after {raw} s: it must be at least {MIN_REDELIVERY_S:g} s"
+        )
+    return seconds
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

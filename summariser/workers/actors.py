@@ -10,12 +10,15 @@ nothing else: the payload stays in the store). Out: the job row ended as one of:
              after 15 minutes is noise)
 
 A message can arrive twice: Redis redelivers the messages of a worker that died, and a retry is
-a new delivery. So every write is conditional. A worker *claims* a job with one UPDATE that
-succeeds only for a ``queued`` job, or for a ``running`` one whose lease ran out (its worker
-died); while the job runs the worker renews the lease (``updated_at``) every third of its
-length; and it ends the job only if ``updated_at`` is still the value it last wrote. The value
-is the fence: a worker that lost its lease (another took the job over) cannot overwrite the
-other's outcome, and a message for a job already ended does nothing.
+a new delivery. So every write is conditional (the store's leases,
+:meth:`~summariser.service.store.JobStore.claim_lease`). A worker *claims* a job with one
+UPDATE that succeeds only for a ``queued`` job, or for a ``running`` one whose lease ran out
+(its worker died); while the job runs the worker renews the lease (``updated_at``) every third
+of its length; and it ends the job only if ``updated_at`` is still the value it last wrote.
+The value is the fence: a worker that lost its lease (another took the job over) cannot
+overwrite the other's outcome, and a message for a job already ended does nothing, but for
+sending an answer its first worker owed (a Slack reply: :mod:`summariser.service.replies`
+lets one process post it).
 
 Transient failures put the job back to ``queued`` and raise :class:`RetryableJobError`, which
 Dramatiq's Retries middleware retries with exponential backoff; errors that retrying cannot
@@ -42,7 +45,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import dramatiq
-import sqlalchemy as sa
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import CurrentMessage
 
@@ -56,9 +58,11 @@ from summariser.errors import (
     QuotaExceededError,
     RefusalError,
 )
+from summariser.logs import job_context
 from summariser.service.jobs import Handler, JobFailed, failure_reason
-from summariser.service.store import JobRecord, JobStore, jobs
-from summariser.workers import broker_url
+from summariser.service.replies import REPLY_LEASE, Replier, deliver_reply
+from summariser.service.store import JobRecord, JobStatus, JobStore, Lease
+from summariser.workers import broker_url, redelivery_after
 
 if TYPE_CHECKING:
     from summariser.workers.ratelimit import RedisRateLimiter
@@ -101,14 +105,17 @@ class RetryableJobError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """What a worker process runs jobs with: the shared store and the handlers by job kind."""
+    """What a worker process runs jobs with: the shared store, the handlers by job kind, and
+    the repliers that answer an ended job where it was asked (Slack)."""
 
     store: JobStore
     handlers: Mapping[str, Handler]
+    repliers: Mapping[str, Replier] = field(default_factory=dict)
     job_timeout_s: float = 600.0
     lease: timedelta = DEFAULT_LEASE
     max_ages: Mapping[str, timedelta] = field(default_factory=lambda: dict(MAX_AGES))
     default_max_age: timedelta = DEFAULT_MAX_AGE
+    reply_lease: timedelta = REPLY_LEASE  # an answer's claim, taken over after this long
 
     def max_age(self, kind: str) -> timedelta:
         return self.max_ages.get(kind, self.default_max_age)
@@ -125,7 +132,9 @@ def is_transient(err: BaseException) -> bool:
 def runtime_from_env() -> Runtime:
     """The runtime ``summariser serve`` would use, from the same ``SUMMARISER_*`` / ``OPENAI_*``
     environment: the store at ``SUMMARISER_DATABASE_URL`` (or ``SUMMARISER_JOBS_DB``), the
-    configured backend, the ``text`` and ``url`` handlers. With the ``openai`` backend and a
+    configured backend, the ``text`` and ``url`` handlers, and with ``SLACK_BOT_TOKEN`` the
+    ``slack`` handler and its replier (no signing secret needed: workers take no requests from
+    Slack, they only answer). With the ``openai`` backend and a
     broker URL, the backend is paced by the limit shared in Redis by every worker
     (:class:`SharedLimitBackend`, at :func:`shared_limits`)."""
     from summariser.backends.registry import make_backend
@@ -143,7 +152,15 @@ def runtime_from_env() -> Runtime:
         rpm, tpm = shared_limits(settings.model)
         backend = SharedLimitBackend(backend, url, rpm=rpm, tpm=tpm)
     handlers = summarise_handlers(settings, backend, max_article_chars=service.max_article_chars)
-    return Runtime(store, handlers, job_timeout_s=service.job_timeout_s)
+    repliers: dict[str, Replier] = {}
+    if service.slack_bot_token:
+        from summariser.service.slack_replies import SlackReplier
+
+        slack = SlackReplier(service.slack_bot_token, service.slack_api_url)
+        handlers["slack"] = slack.job_handler(handlers)
+        repliers["slack"] = slack.reply
+    lease = timedelta(seconds=redelivery_after())
+    return Runtime(store, handlers, repliers, job_timeout_s=service.job_timeout_s, lease=lease)
 
 
 def shared_limits(model: str, env: Mapping[str, str] | None = None) -> tuple[int, int]:
@@ -240,20 +257,21 @@ def declare(
     min_backoff_ms: int = MIN_BACKOFF_MS,
     max_backoff_ms: int = MAX_BACKOFF_MS,
     time_limit_ms: int | None = None,
-) -> dramatiq.Actor[[str], None]:
+) -> dramatiq.Actor[[str], Outcome]:
     """Declare ``summarise_job(job_id)`` on ``broker`` (which needs the CurrentMessage
     middleware, and AsyncIO to share one event loop between messages) and return it."""
 
-    def summarise_job(job_id: str) -> None:
+    def summarise_job(job_id: str) -> Outcome:
+        """Returns what became of the job (the worker metrics count it)."""
         message = CurrentMessage.get_current_message()
         attempt = int(message.options.get("retries", 0)) if message is not None else 0
         runtime = current_runtime()
         work = run_job(runtime, job_id, attempt=attempt, max_retries=max_retries)
         loop_thread = get_event_loop_thread()
         if loop_thread is None:  # a broker without the AsyncIO middleware
-            asyncio.run(work)
-        else:
-            loop_thread.run_coroutine(work)
+            return asyncio.run(work)
+        outcome: Outcome = loop_thread.run_coroutine(work)
+        return outcome
 
     def retry_when(retries: int, err: BaseException) -> bool:
         return retries < max_retries and not isinstance(err, _PERMANENT)
@@ -281,24 +299,49 @@ async def run_job(
     Returns what became of the job (``skipped``: it had ended, or another worker holds it).
     Raises :class:`RetryableJobError` after a transient failure when retries remain.
     """
+    with job_context(job_id):  # every line logged for this job carries its id
+        return await _run_job(runtime, job_id, attempt=attempt, max_retries=max_retries)
+
+
+async def _run_job(runtime: Runtime, job_id: str, *, attempt: int, max_retries: int) -> Outcome:
     store = runtime.store
     job = await asyncio.to_thread(store.get, job_id)
     if job is None:
         log.warning("job %s: not in the store; message dropped", job_id)
         return "missing"
-    if job.status not in ("queued", "running"):
+    with job_context(job_id, kind=job.kind):
+        return await _deliver(runtime, job, attempt=attempt, max_retries=max_retries)
+
+
+async def _deliver(runtime: Runtime, job: JobRecord, *, attempt: int, max_retries: int) -> Outcome:
+    store, job_id = runtime.store, job.id
+    if job.ended:
+        if job.reply_status in ("pending", "sending"):  # its first worker died before answering
+            await deliver_reply(
+                store, job_id, runtime.repliers, lease=runtime.reply_lease, wait=True
+            )
         log.info("job %s: already %s; redelivered message ignored", job_id, job.status)
         return "skipped"
-    lease = await asyncio.to_thread(_claim, store, job_id, runtime.lease)
+    lease = await asyncio.to_thread(store.claim_lease, job_id, lease=runtime.lease)
     if lease is None:
         log.info("job %s: held by another worker; message ignored", job_id)
         return "skipped"
+    outcome = await _run_claimed(runtime, lease, attempt=attempt, max_retries=max_retries)
+    if lease.job.reply_status is not None:
+        await deliver_reply(store, job_id, runtime.repliers, lease=runtime.reply_lease)
+    return outcome
+
+
+async def _run_claimed(
+    runtime: Runtime, lease: Lease, *, attempt: int, max_retries: int
+) -> Literal["done", "failed", "dead", "expired", "skipped"]:
+    store = runtime.store
     job = lease.job
     age = _now() - job.created_at
     if age > runtime.max_age(job.kind):
         error = f"the job waited {int(age.total_seconds())} s; {job.kind} jobs expire after "
         error += f"{int(runtime.max_age(job.kind).total_seconds())} s"
-        await asyncio.to_thread(_end, store, lease, status="expired", reason="expired", error=error)
+        await _end(store, lease, status="expired", reason="expired", error=error)
         log.warning("job %s (%s): expired unanswered: %s", job.id, job.kind, error)
         return "expired"
     handler = runtime.handlers.get(job.kind)
@@ -320,7 +363,7 @@ async def run_job(
         await keeper  # no renewal may race the write below: it would move the fence
 
     if failure is None:
-        if await asyncio.to_thread(_end, store, lease, status="done", result=result):
+        if await _end(store, lease, status="done", result=result):
             return "done"
         log.warning("job %s: lease lost while running; this worker's result discarded", job.id)
         return "skipped"
@@ -338,8 +381,7 @@ async def run_job(
             reference,
             exc_info=failure,
         )
-        await asyncio.to_thread(
-            _end,
+        await _end(
             store,
             lease,
             status="dead",
@@ -351,11 +393,16 @@ async def run_job(
     log.warning(
         "job %s (%s): attempt %d failed (%s); will retry", job.id, job.kind, attempt + 1, reason
     )
-    await asyncio.to_thread(_release, store, lease)
+    await asyncio.to_thread(store.release, lease)
     raise RetryableJobError(job.id, reason, message) from failure
 
 
-async def _failed(store: JobStore, lease: _Lease, err: Exception) -> Outcome:
+async def _end(store: JobStore, lease: Lease, *, status: JobStatus, **values: Any) -> bool:
+    """End the job unless the lease was lost (see :meth:`JobStore.end`)."""
+    return await asyncio.to_thread(lambda: store.end(lease, status=status, **values))
+
+
+async def _failed(store: JobStore, lease: Lease, err: Exception) -> Literal["failed"]:
     reason, message = failure_reason(err)
     reference = uuid.uuid4().hex[:16]
     log.error(
@@ -366,83 +413,22 @@ async def _failed(store: JobStore, lease: _Lease, err: Exception) -> Outcome:
         reference,
         exc_info=err,
     )
-    await asyncio.to_thread(
-        _end, store, lease, status="failed", reason=reason, error=message, reference_id=reference
-    )
+    await _end(store, lease, status="failed", reason=reason, error=message, reference_id=reference)
     return "failed"
 
 
-async def _keep_lease(
-    store: JobStore, lease: _Lease, every: timedelta, stop: asyncio.Event
-) -> None:
+async def _keep_lease(store: JobStore, lease: Lease, every: timedelta, stop: asyncio.Event) -> None:
     """Renew the lease every ``every`` until ``stop`` is set or the lease is lost."""
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every.total_seconds())
             return
         try:
-            if not await asyncio.to_thread(_renew, store, lease):
+            if not await asyncio.to_thread(store.renew, lease):
                 log.warning("job %s: lease lost to another worker", lease.job.id)
                 return
         except Exception:  # the store hiccuped: try again at the next tick
             log.exception("job %s: could not renew the lease", lease.job.id)
-
-
-# --- conditional writes: the store's own methods are unconditional, these are fenced ---------
-
-
-@dataclass(slots=True)
-class _Lease:
-    job: JobRecord
-    stamp: datetime  # the updated_at this worker last wrote: every later write checks it
-
-
-def _claim(store: JobStore, job_id: str, lease: timedelta) -> _Lease | None:
-    now = _now()
-    claimable = sa.or_(
-        jobs.c.status == "queued",
-        sa.and_(jobs.c.status == "running", jobs.c.updated_at < now - lease),
-    )
-    query = (
-        jobs.update().where(jobs.c.id == job_id, claimable).values(status="running", updated_at=now)
-    )
-    with store.engine.begin() as conn:
-        if conn.execute(query).rowcount != 1:
-            return None
-    job = store.get(job_id)
-    return None if job is None else _Lease(job, now)
-
-
-def _fenced(store: JobStore, lease: _Lease, **values: Any) -> bool:
-    now = _now()
-    query = (
-        jobs.update()
-        .where(
-            jobs.c.id == lease.job.id,
-            jobs.c.status == "running",
-            jobs.c.updated_at == lease.stamp,
-        )
-        .values(updated_at=now, **values)
-    )
-    with store.engine.begin() as conn:
-        if conn.execute(query).rowcount != 1:
-            return False
-    lease.stamp = now
-    return True
-
-
-def _renew(store: JobStore, lease: _Lease) -> bool:
-    return _fenced(store, lease)
-
-
-def _release(store: JobStore, lease: _Lease) -> bool:
-    """Back to ``queued`` (payload kept) for the retry to claim."""
-    return _fenced(store, lease, status="queued")
-
-
-def _end(store: JobStore, lease: _Lease, **values: Any) -> bool:
-    """End the job; the payload goes, as with the in-process queue."""
-    return _fenced(store, lease, payload=None, **values)
 
 
 def _now() -> datetime:

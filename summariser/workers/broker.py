@@ -8,12 +8,16 @@ with the middleware the actors need, the declared ``summarise_job`` actor, and
 
 :func:`setup_from_env` is what the ``dramatiq`` command line calls in each worker process
 (``dramatiq summariser.workers.broker:setup_from_env``); it is the one place here that reads
-the environment, as a command's entry point does.
+the environment, as a command's entry point does: the log format (``SUMMARISER_LOG_FORMAT``,
+JSON by default, see :mod:`summariser.logs`) and the metrics (:mod:`summariser.workers.metrics`,
+``SUMMARISER_WORKER_METRICS_*``) as well as the broker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Mapping
+from typing import get_args
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -21,13 +25,24 @@ from dramatiq.middleware import CurrentMessage
 from dramatiq.middleware.asyncio import AsyncIO
 
 from summariser.errors import ConfigurationError
-from summariser.workers import BROKER_URL_ENV, DEFAULT_NAMESPACE, broker_namespace, broker_url
-from summariser.workers.actors import declare
+from summariser.logs import configure_logging, log_format
+from summariser.workers import (
+    BROKER_URL_ENV,
+    DEFAULT_NAMESPACE,
+    broker_namespace,
+    broker_url,
+    redelivery_after,
+)
+from summariser.workers.actors import ACTOR_NAME, Outcome, RetryableJobError, declare
+from summariser.workers.metrics import WorkerMetrics, worker_metrics
 
-# Dramatiq's defaults: a worker silent for 60 s is dead; its unacknowledged messages go back to
-# the queue at the next maintenance pass (run on 1 in 1000 broker commands).
+# A worker silent for 60 s is dead (SUMMARISER_REDELIVERY_S); its unacknowledged messages go
+# back to the queue at the next maintenance pass, which a broker command starts with this chance
+# in a million. Dramatiq's default (1,000: one command in a thousand) leaves an idle fleet, where
+# each process fetches about once a second, minutes from noticing a dead worker; one in ten
+# costs a cheap script run (a sorted-set range over the heartbeats) and notices in seconds.
 HEARTBEAT_TIMEOUT_MS = 60_000
-MAINTENANCE_CHANCE = 1_000
+MAINTENANCE_CHANCE = 100_000
 
 
 def make_broker(
@@ -56,25 +71,67 @@ def add_middleware(broker: dramatiq.Broker) -> None:
     broker.add_middleware(CurrentMessage())
 
 
-def install(broker: dramatiq.Broker) -> dramatiq.Actor[[str], None]:
+def install(broker: dramatiq.Broker) -> dramatiq.Actor[[str], Outcome]:
     """Make ``broker`` the process's Dramatiq broker and declare the actors on it."""
     dramatiq.set_broker(broker)
+    quiet_returned_values()
     return declare(broker)
 
 
+def metrics_middleware(env: Mapping[str, str] | None = None) -> WorkerMetrics | None:
+    """The worker metrics middleware (None when off), counting ``summarise_job``'s outcomes."""
+    return worker_metrics(outcomes=get_args(Outcome), retryable=(RetryableJobError,), env=env)
+
+
 def setup_from_env() -> None:
-    """The ``dramatiq`` command line's broker set-up: the broker from the environment."""
+    """The ``dramatiq`` command line's broker set-up: the broker from the environment, logs in
+    its format (the command line has set up the process's handlers: they are re-pointed, not
+    doubled) and the metrics middleware."""
+    configure_logging(log_format())
     url = broker_url(None)
     if url is None:
         raise ConfigurationError(f"{BROKER_URL_ENV} is not set: the worker needs a Redis URL")
-    install(make_broker(url, namespace=broker_namespace()))
+    heartbeat_ms = int(redelivery_after() * 1000)
+    broker = make_broker(url, namespace=broker_namespace(), heartbeat_timeout_ms=heartbeat_ms)
+    metrics = metrics_middleware()
+    if metrics is not None:
+        broker.add_middleware(metrics)
+    install(broker)
 
 
-def dispatcher(url: str, *, namespace: str = DEFAULT_NAMESPACE) -> Callable[[str], None]:
-    """``send(job_id)``: queue a job for the workers (what ``serve --broker`` enqueues with)."""
-    actor = declare(make_broker(url, namespace=namespace))
+class _ReturnedValueFilter(logging.Filter):
+    """Drops Dramatiq's warning that ``summarise_job`` returned a value with no Results
+    middleware to keep it: the value is the job's outcome, for the metrics, not a result."""
 
-    def send(job_id: str) -> None:
-        actor.send(job_id)
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(
+            f"Actor '{ACTOR_NAME}' returned a value that is not None"
+        )
 
-    return send
+
+def quiet_returned_values() -> None:
+    """Install :class:`_ReturnedValueFilter` on Dramatiq's worker-thread logger (once)."""
+    logger = logging.getLogger("dramatiq.worker.WorkerThread")
+    if not any(isinstance(f, _ReturnedValueFilter) for f in logger.filters):
+        logger.addFilter(_ReturnedValueFilter())
+
+
+class Dispatcher:
+    """``send(job_id)`` queues a job for the workers (what ``serve --broker`` enqueues with);
+    :meth:`ping` tells ``/readyz`` whether the broker answers."""
+
+    def __init__(self, url: str, *, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self.broker = make_broker(url, namespace=namespace)
+        self.actor = declare(self.broker)
+
+    def __call__(self, job_id: str) -> None:
+        self.actor.send(job_id)
+
+    def ping(self) -> None:
+        """Raise unless Redis answers."""
+        self.broker.client.ping()
+
+
+def dispatcher(url: str, *, namespace: str = DEFAULT_NAMESPACE) -> Dispatcher:
+    """The :class:`Dispatcher` for the broker at ``url``."""
+    return Dispatcher(url, namespace=namespace)

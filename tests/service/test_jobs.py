@@ -1,10 +1,10 @@
-"""The job queue and store: SQLite always, PostgreSQL when the local server answers."""
+"""The job queue and store, on SQLite and on PostgreSQL (the ``postgres_url`` fixture: the local
+server, or one the tests start)."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,31 +13,6 @@ import pytest
 
 from summariser.service.jobs import IdempotencyConflict, JobFailed, JobQueue
 from summariser.service.store import JobRecord, JobStore, NewJob
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _postgres_url() -> Iterator[str]:
-    """A fresh database on the local server, dropped afterwards; skip when unreachable."""
-    sa = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg")
-    name = f"summariser_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = sa.create_engine(
-            PG_ADMIN.replace("postgresql:", "postgresql+psycopg:"),
-            isolation_level="AUTOCOMMIT",
-            connect_args={"connect_timeout": 2},
-        )
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as err:
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {type(err).__name__}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -48,13 +23,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
         yield made
         made.close()
         return
-    urls = _postgres_url()
-    made = JobStore(next(urls))
+    made = JobStore(request.getfixturevalue("postgres_url"))
     made.create_schema()
     yield made
     made.close()
-    for _ in urls:
-        pass
 
 
 def new_job(key: str | None = None, text: str = "article") -> NewJob:

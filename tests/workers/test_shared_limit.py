@@ -2,7 +2,7 @@
 and a broker URL, every runtime paces its backend through one limit in Redis, so two runtimes
 together stay within ``SUMMARISER_RPM``.
 
-Needs the Redis on 127.0.0.1:6379 (skips without it). The limit's key is per model, so each test
+Uses the session's Redis (the ``redis_url`` fixture). The limit's key is per model, so each test
 uses a model name of its own and deletes the key after; nothing else in Redis is touched.
 """
 
@@ -29,7 +29,6 @@ from summariser.workers.actors import (  # noqa: E402
 )
 from summariser.workers.ratelimit import key_for_model  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 RPM = 600  # a burst of a sixth of a minute (100 requests), then 10 a second
 ARTICLE = "Revenue rose 12% to $4.2 billion in the third quarter, the company said."
 
@@ -50,13 +49,8 @@ class CountingBackend:
 
 
 @pytest.fixture
-def model() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        client.close()
-        pytest.skip("no Redis on 127.0.0.1:6379")
+def model(redis_url: str) -> Iterator[str]:
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5)
     name = f"test-shared-limit-{uuid.uuid4().hex}"
     try:
         yield name
@@ -79,7 +73,7 @@ def test_limits_come_from_the_environment_or_the_model_defaults() -> None:
 
 
 def test_two_runtimes_in_one_process_share_the_limit(
-    model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[float] = []
     made: list[SharedLimitBackend] = []
@@ -93,7 +87,7 @@ def test_two_runtimes_in_one_process_share_the_limit(
     monkeypatch.setenv("SUMMARISER_BACKEND", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("SUMMARISER_MODEL", model)
-    monkeypatch.setenv("SUMMARISER_BROKER_URL", REDIS_URL)
+    monkeypatch.setenv("SUMMARISER_BROKER_URL", redis_url)
     monkeypatch.setenv("SUMMARISER_RPM", str(RPM))
     monkeypatch.setenv("SUMMARISER_DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.sqlite'}")
 

@@ -1,10 +1,9 @@
-"""Real worker processes on a real Redis sharing one store (SQLite; PostgreSQL too when the
-local server answers): every job done exactly once,
+"""Real worker processes on a real Redis sharing one store (SQLite, and PostgreSQL: the
+``redis_url`` and ``postgres_url`` fixtures of tests/conftest.py): every job done exactly once,
 a worker killed with SIGKILL mid-job loses nothing, and ``summariser worker`` runs and stops.
 
-Uses the Redis on 127.0.0.1:6379 when it answers, else starts a throw-away ``redis-server`` on
-a free port (no persistence), else skips. Each test has its own key namespace, deleted after;
-nothing else in the database is touched.
+Each test has its own Redis key namespace, deleted after, and its own database; nothing else
+is touched.
 
 The worker processes of the first two tests are ``dramatiq`` command lines whose broker set-up
 is :func:`setup_worker` below (this module is imported by them, by file name): a short
@@ -37,7 +36,6 @@ from summariser.workers.actors import Runtime, declare, use_runtime  # noqa: E40
 from summariser.workers.broker import install, make_broker  # noqa: E402
 
 LOCAL_URL = "redis://127.0.0.1:6379/0"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[2]
 LOG_ENV = "SUMMARISER_TEST_WORKER_LOG"
 HEARTBEAT_MS = 3_000
@@ -194,28 +192,11 @@ class Cluster:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A SQLite file, or a fresh PostgreSQL database dropped afterwards (skip when absent)."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file, or a fresh PostgreSQL database (``postgres_url`` in tests/conftest.py)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'jobs.sqlite'}"
-        return
-    sa = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg")
-    name = f"summariser_test_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = sa.create_engine(
-            PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2}
-        )
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as err:
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {type(err).__name__}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
