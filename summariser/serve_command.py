@@ -49,8 +49,9 @@ def serve(
 
         from summariser.service.app import create_app
         from summariser.service.settings import ServiceSettings
+        from summariser.service.store import open_store
         from summariser.settings import Settings
-        from summariser.workers import broker_namespace, broker_url, redact_url
+        from summariser.workers import broker_namespace, broker_url, ping_broker
 
         service = ServiceSettings.from_env(host=host, port=port, open_without_keys=open_api)
         service.check_exposure()
@@ -60,20 +61,13 @@ def serve(
         if not service.auth_required:
             _say(f"no API key configured: the API on {service.host} is open to every caller")
         url = broker_url(broker)
+        open_store(service.store_url).close()  # a database that does not answer: exit 2 now
         if url is not None:
-            from summariser.errors import ConfigurationError
             from summariser.service.jobs import use_dispatch
             from summariser.workers.broker import dispatcher
 
-            send = dispatcher(url, namespace=broker_namespace())
-            try:
-                send.ping()
-            except Exception as err:
-                raise ConfigurationError(
-                    f"the broker at {redact_url(url)} does not answer ({type(err).__name__}); "
-                    "start Redis or fix --broker / SUMMARISER_BROKER_URL"
-                ) from None
-            use_dispatch(send)
+            ping_broker(url)  # likewise a broker
+            use_dispatch(dispatcher(url, namespace=broker_namespace()))
             _say("jobs go to the workers through the broker (summariser worker)")
         app = create_app(service, settings)
         uvicorn.run(app, host=service.host, port=service.port, log_level="info")

@@ -19,7 +19,6 @@ instead of every worker process failing on its first job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -76,12 +75,13 @@ def worker(
 
         from summariser.errors import ConfigurationError
         from summariser.service.settings import ServiceSettings
+        from summariser.service.store import open_store
         from summariser.settings import Settings
         from summariser.workers import (
             BROKER_URL_ENV,
             REDELIVERY_ENV,
             broker_url,
-            redact_url,
+            ping_broker,
         )
         from summariser.workers import redelivery_after as resolve_redelivery
 
@@ -111,7 +111,9 @@ def worker(
         if metrics.enabled:
             # Before any worker process imports prometheus_client: its mode is chosen then.
             env[MULTIPROC_DIR_ENV] = prepare_multiproc_dir(env.get(MULTIPROC_DIR_ENV))
-        _check_reachable(url, service.store_url, redact_url)
+        # Fail now, with one message, rather than in every worker process on every message.
+        ping_broker(url)
+        open_store(service.store_url).close()
         argv = [
             sys.executable,
             "-m",
@@ -127,36 +129,3 @@ def worker(
         os.execve(sys.executable, argv, env)  # replaces this process: signals reach dramatiq
 
     raise typer.Exit(guarded(job))
-
-
-def _check_reachable(broker: str, store_url: str, redact: Callable[[str], str]) -> None:
-    """Fail now, with one message, when Redis or the job store does not answer (rather than in
-    every worker process, on every message)."""
-    import redis
-
-    from summariser.errors import ConfigurationError
-    from summariser.service.store import JobStore
-
-    client = redis.Redis.from_url(broker, socket_connect_timeout=5, socket_timeout=5)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError, ValueError) as err:
-        raise ConfigurationError(
-            f"the broker at {redact(broker)} does not answer ({type(err).__name__}): start "
-            "Redis or fix --broker / SUMMARISER_BROKER_URL"
-        ) from None
-    finally:
-        client.close()
-    try:
-        store = JobStore(store_url)
-    except Exception as err:  # a malformed URL, a driver not installed
-        raise ConfigurationError(f"the job store URL cannot be used: {err}") from None
-    try:
-        store.create_schema()
-    except Exception as err:
-        raise ConfigurationError(
-            f"the job store at {redact(store_url)} does not answer ({type(err).__name__}): "
-            "fix --database-url / SUMMARISER_DATABASE_URL"
-        ) from None
-    finally:
-        store.close()

@@ -10,6 +10,7 @@ without them the tests that use them skip, or fail when ``SUMMARISER_REQUIRE_SER
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     with servers.redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A Redis key prefix of this test's own (a Dramatiq namespace), its keys deleted after."""
+    name = f"summariser-test-{uuid.uuid4().hex}"
+    yield name
+    servers.delete_keys(redis_url, name)
 
 
 @pytest.fixture(scope="session")

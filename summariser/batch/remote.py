@@ -40,18 +40,25 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from summariser.batch.inputs import Article, Reason
 from summariser.batch.runner import BatchStopped, ItemFailed, prompts_hash
-from summariser.errors import AuthenticationError, ConfigurationError, QuotaExceededError
+from summariser.errors import AuthenticationError, QuotaExceededError
 from summariser.schema import Summary
-from summariser.service.store import ENDED, JobRecord, JobStore, NewJob, jobs
-from summariser.workers import redact_url
+from summariser.service.store import (
+    ENDED,
+    JobRecord,
+    JobStore,
+    NewJob,
+    describe_error,
+    jobs,
+    open_store,
+)
+from summariser.workers import ping_broker, with_timeouts
 
 __all__ = [
     "KIND",
@@ -60,7 +67,6 @@ __all__ = [
     "RemoteSummaries",
     "connect",
     "open_broker",
-    "open_store",
 ]
 
 RUNNER = "broker"  # the job meta's "runner" in this mode
@@ -68,8 +74,6 @@ KIND = "text"
 POLL_S = 0.5  # how often the outstanding jobs are read
 OUTAGE_S = 30.0  # the store or broker failing this long stops the run
 STALL_S = 60.0  # queued jobs none of which a worker takes for this long: say so
-CONNECT_TIMEOUT_S = 5
-BROKER_TIMEOUT_S = 30  # one Redis command (sending a job id)
 _CHUNK = 500  # ids in one IN (...) list at most
 # A store that does not answer (down, locked, connection lost): worth trying again.
 _UNAVAILABLE = (OperationalError, InterfaceError, OSError)
@@ -213,7 +217,7 @@ class RemoteSummaries:
             except (*_UNAVAILABLE, _BrokerError) as err:
                 if time.monotonic() + pause > deadline:
                     raise BatchStopped(
-                        f"{what} stopped answering: {_describe(err)}", provider=RUNNER
+                        f"{what} stopped answering: {describe_error(err)}", provider=RUNNER
                     ) from err
             await asyncio.sleep(pause)
             pause = min(pause * 2, 5.0)
@@ -329,7 +333,7 @@ class _Poller:
 
     def _fail_all(self, err: BaseException) -> None:
         stopped = BatchStopped(
-            f"the job database stopped answering: {_describe(err)}", provider=RUNNER
+            f"the job database stopped answering: {describe_error(err)}", provider=RUNNER
         )
         for future in self.waiting.values():
             if not future.done():
@@ -390,27 +394,6 @@ def connect(
     return RemoteSummaries(store, send, on_notice=on_notice, on_close=close)
 
 
-def open_store(database_url: str) -> JobStore:
-    """The shared job store, answering, with its table: else :class:`ConfigurationError`."""
-    try:
-        url = sa.engine.make_url(database_url)
-    except (SQLAlchemyError, ValueError) as err:
-        raise ConfigurationError(f"not a database URL: {database_url!r}") from err
-    shown = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
-        url = url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
-    store: JobStore | None = None
-    try:
-        store = JobStore(url.render_as_string(hide_password=False))
-        store.create_schema()
-        store.ping()
-    except (SQLAlchemyError, ImportError, OSError) as err:
-        if store is not None:
-            store.close()
-        raise ConfigurationError(f"cannot use the job database {shown}: {_describe(err)}") from err
-    return store
-
-
 def open_broker(broker_url: str, *, namespace: str) -> tuple[Dispatch, Callable[[], None]]:
     """``(send, close)`` for the Redis broker at ``broker_url``, checked with one PING (short
     timeouts): else :class:`ConfigurationError`."""
@@ -419,18 +402,8 @@ def open_broker(broker_url: str, *, namespace: str) -> tuple[Dispatch, Callable[
     from summariser.workers.actors import declare
     from summariser.workers.broker import make_broker
 
-    shown = redact_url(broker_url)
-    url = _with_timeouts(broker_url)
-    try:
-        client = redis.Redis.from_url(url)
-    except ValueError as err:
-        raise ConfigurationError(f"not a Redis URL: {shown} ({err})") from err
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as err:
-        raise ConfigurationError(f"cannot reach the broker at {shown}: {_describe(err)}") from err
-    finally:
-        client.close()
+    ping_broker(broker_url)
+    url = with_timeouts(broker_url)
     broker = make_broker(url, namespace=namespace)
     actor = declare(broker)
 
@@ -463,19 +436,3 @@ def _printable(key: str) -> str:
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _describe(err: BaseException) -> str:
-    """One line, without SQLAlchemy's statement dump and link."""
-    original = getattr(err, "orig", None)
-    text = str(original if original is not None else err) or type(err).__name__
-    return " ".join(text.split("(Background on this error")[0].split())
-
-
-def _with_timeouts(url: str) -> str:
-    """``url`` with connect and command timeouts, unless it sets its own."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    query.setdefault("socket_connect_timeout", str(CONNECT_TIMEOUT_S))
-    query.setdefault("socket_timeout", str(BROKER_TIMEOUT_S))
-    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -256,7 +256,9 @@ class SlackBot:
         """The queue's listener: post a ``slack`` job's summary, or a polite failure."""
         if job.kind != JOB_KIND or self._queue is None:
             return
-        await deliver_reply(self._queue.store, job.id, {JOB_KIND: self.replier.reply})
+        # wait: an answer a stopped process had claimed (found by the queue's start-up sweep)
+        # is taken over once its claim runs out; a fresh job's answer is never held
+        await deliver_reply(self._queue.store, job.id, {JOB_KIND: self.replier.reply}, wait=True)
 
 
 def mount_slack(app: FastAPI, bot: SlackBot) -> None:

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 # dead: a worker gave up after its retries; expired: too old to answer (a stale Slack request)
@@ -237,20 +237,13 @@ class JobStore:
         """Take a queued job, or a running one whose lease (``updated_at``) is older than
         ``lease`` (its worker died); None when it is held, ended or gone."""
         now = _now()
-        claimable = sa.or_(
-            jobs.c.status == "queued",
-            sa.and_(jobs.c.status == "running", jobs.c.updated_at < now - lease),
+        taken = self._take(
+            job_id,
+            _free_or_stale(jobs.c.status, "queued", "running", jobs.c.updated_at, now - lease),
+            status="running",
+            updated_at=now,
         )
-        query = (
-            jobs.update()
-            .where(jobs.c.id == job_id, claimable)
-            .values(status="running", updated_at=now)
-        )
-        with self._begin() as conn:
-            if conn.execute(query).rowcount != 1:
-                return None
-        job = self.get(job_id)
-        return None if job is None else Lease(job, now)
+        return None if taken is None else Lease(taken, now)
 
     def renew(self, lease: Lease) -> bool:
         """Extend the lease; False when another worker has taken the job over."""
@@ -281,6 +274,15 @@ class JobStore:
             reference_id=reference_id,
         )
 
+    def _take(self, job_id: str, condition: Any, **values: Any) -> JobRecord | None:
+        """Set ``values`` on the job if ``condition`` holds (one UPDATE: of racing processes,
+        one wins); the job as it then is, or None for the others."""
+        query = jobs.update().where(jobs.c.id == job_id, condition).values(**values)
+        with self._begin() as conn:
+            if conn.execute(query).rowcount != 1:
+                return None
+        return self.get(job_id)
+
     def _fenced(self, lease: Lease, **values: Any) -> bool:
         now = _now()
         query = (
@@ -304,20 +306,18 @@ class JobStore:
         """The right to post an ended job's answer: its reply is ``pending``, or ``sending``
         for longer than ``lease`` (the process that claimed it died). None otherwise."""
         now = _now()
-        claimable = sa.or_(
-            jobs.c.reply_status == "pending",
-            sa.and_(jobs.c.reply_status == "sending", jobs.c.reply_updated_at < now - lease),
+        taken = self._take(
+            job_id,
+            sa.and_(
+                jobs.c.status.in_(ENDED),
+                _free_or_stale(
+                    jobs.c.reply_status, "pending", "sending", jobs.c.reply_updated_at, now - lease
+                ),
+            ),
+            reply_status="sending",
+            reply_updated_at=now,
         )
-        query = (
-            jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.status.in_(ENDED), claimable)
-            .values(reply_status="sending", reply_updated_at=now)
-        )
-        with self._begin() as conn:
-            if conn.execute(query).rowcount != 1:
-                return None
-        job = self.get(job_id)
-        return None if job is None else ReplyClaim(job, now)
+        return None if taken is None else ReplyClaim(taken, now)
 
     def settle_reply(self, claim: ReplyClaim, status: ReplyStatus) -> bool:
         """Record how the answer went and forget where it went (a ``response_url`` is a
@@ -367,6 +367,44 @@ class JobStore:
 
 
 _CONNECT_TIMEOUT_S = 10
+
+
+def open_store(database_url: str) -> JobStore:
+    """The job store at ``database_url``, answering, with its table; else
+    :class:`~summariser.errors.ConfigurationError` saying why (the password hidden), for a
+    command to stop on before it starts anything."""
+    from summariser.errors import ConfigurationError
+
+    try:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError) as err:
+        raise ConfigurationError(f"not a database URL: {database_url!r}") from err
+    store: JobStore | None = None
+    try:
+        store = JobStore(database_url)
+        store.create_schema()
+        store.ping()
+    except (SQLAlchemyError, ImportError, OSError) as err:
+        if store is not None:
+            store.close()
+        message = f"cannot use the job database {shown}: {describe_error(err)}"
+        raise ConfigurationError(message) from None
+    return store
+
+
+def describe_error(err: BaseException) -> str:
+    """A database error in one line, without SQLAlchemy's statement dump and link."""
+    original = getattr(err, "orig", None)
+    text = str(original if original is not None else err) or type(err).__name__
+    return " ".join(text.split("(Background on this error")[0].split())
+
+
+def _free_or_stale(
+    state: Any, free: str, held: str, stamp: Any, cutoff: datetime
+) -> sa.ColumnElement[bool]:
+    """``state`` is ``free``, or ``held`` with a ``stamp`` older than ``cutoff`` (whoever held
+    it stopped renewing: its process died)."""
+    return sa.or_(state == free, sa.and_(state == held, stamp < cutoff))
 
 
 def _engine(url: str) -> Engine:

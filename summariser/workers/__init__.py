@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 BROKER_URL_ENV = "SUMMARISER_BROKER_URL"
 NAMESPACE_ENV = "SUMMARISER_BROKER_NAMESPACE"
@@ -29,6 +29,8 @@ REDELIVERY_ENV = "SUMMARISER_REDELIVERY_S"
 # huge article's validation, say) then looks dead too.
 DEFAULT_REDELIVERY_S = 60.0
 MIN_REDELIVERY_S = 5.0
+CONNECT_TIMEOUT_S = 5  # reaching Redis
+COMMAND_TIMEOUT_S = 30  # one Redis command (sending a job id)
 
 
 def broker_url(explicit: str | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -71,3 +73,34 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_timeouts(url: str) -> str:
+    """The Redis ``url`` with connect and command timeouts, unless it sets its own: a broker
+    that does not answer is an error in seconds, not a hang."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_connect_timeout", str(CONNECT_TIMEOUT_S))
+    query.setdefault("socket_timeout", str(COMMAND_TIMEOUT_S))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def ping_broker(url: str) -> None:
+    """PING the Redis at ``url``; :class:`~summariser.errors.ConfigurationError` saying why
+    (the password hidden) when it is no Redis URL or does not answer."""
+    import redis
+
+    from summariser.errors import ConfigurationError
+
+    shown = redact_url(url)
+    try:
+        client = redis.Redis.from_url(with_timeouts(url))
+    except ValueError as err:
+        raise ConfigurationError(f"not a Redis URL: {shown} ({err})") from None
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as err:
+        reason = str(err) or type(err).__name__
+        raise ConfigurationError(f"cannot reach the broker at {shown}: {reason}") from None
+    finally:
+        client.close()

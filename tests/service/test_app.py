@@ -292,3 +292,34 @@ def test_committed_openapi_is_current() -> None:
     )
     spec = json.loads(committed)
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        ([], {"SUMMARISER_DATABASE_URL": "postgresql://u:pw@127.0.0.1:1/db"}, "job database"),
+        ([], {"SUMMARISER_DATABASE_URL": "nosuchdriver://x"}, "job database"),
+        (["--broker", "redis://:pw@127.0.0.1:1/0"], {}, "cannot reach the broker"),
+        (["--broker", "http://not-redis"], {}, "not a Redis URL"),
+    ],
+)
+def test_serve_refuses_a_store_or_broker_that_does_not_answer(
+    args: list[str],
+    env: dict[str, str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Exit 2 with the reason (and no password) before the server starts, not a traceback."""
+    from typer.testing import CliRunner
+
+    from summariser import cli
+
+    monkeypatch.setenv("SUMMARISER_JOBS_DB", str(tmp_path / "jobs.sqlite"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("the server started"))
+    result = CliRunner().invoke(cli.app, ["serve", "--port", "18999", *args])
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and ":pw@" not in result.stderr

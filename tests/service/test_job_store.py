@@ -3,30 +3,16 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from summariser.service.store import JobRecord, JobStore, NewJob, jobs
 
 LEASE = timedelta(seconds=30)
 TARGET = {"surface": "command", "channel": "C1", "user": "U1", "response_url": "https://x/1"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    made = JobStore(url)
-    made.create_schema()
-    yield made
-    made.close()
 
 
 def _job(store: JobStore, *, reply: dict[str, Any] | None = None, key: str | None = None) -> str:

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from summariser.service.jobs import IdempotencyConflict, JobFailed, JobQueue
 from summariser.service.store import JobRecord, JobStore, NewJob
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "sqlite":
-        made = JobStore(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
-        made.create_schema()
-        yield made
-        made.close()
-        return
-    made = JobStore(request.getfixturevalue("postgres_url"))
-    made.create_schema()
-    yield made
-    made.close()
 
 
 def new_job(key: str | None = None, text: str = "article") -> NewJob:

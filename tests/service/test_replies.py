@@ -4,12 +4,9 @@ process that died is taken over."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from summariser.service.replies import Posted, deliver_reply
 from summariser.service.store import JobRecord, JobStatus, JobStore, NewJob, jobs
@@ -30,18 +27,6 @@ class Recorder:
         if self.error is not None:
             raise self.error
         return self.result
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    made = JobStore(url)
-    made.create_schema()
-    yield made
-    made.close()
 
 
 def _ended(store: JobStore, status: JobStatus = "done") -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from summariser.settings import Settings  # noqa: E402
 from summariser.workers import BROKER_URL_ENV, NAMESPACE_ENV  # noqa: E402
 from summariser.workers.actors import Runtime, use_runtime  # noqa: E402
 from summariser.workers.broker import install, make_broker  # noqa: E402
+from tests import servers  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE_ENV = "SUMMARISER_DATABASE_URL"
@@ -102,20 +102,8 @@ def worker(redis_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             time.sleep(0.1)
         yield redis_url, namespace, database
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        client = redis.Redis.from_url(redis_url)
-        try:
-            keys = list(client.scan_iter(match=f"{namespace}*"))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        servers.stop_process(process)
+        servers.delete_keys(redis_url, namespace)
 
 
 def test_every_line_gets_one_record_from_the_workers(

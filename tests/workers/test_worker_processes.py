@@ -34,6 +34,7 @@ from summariser.service.store import JobStore, NewJob  # noqa: E402
 from summariser.workers import BROKER_URL_ENV, NAMESPACE_ENV  # noqa: E402
 from summariser.workers.actors import Runtime, declare, use_runtime  # noqa: E402
 from summariser.workers.broker import install, make_broker  # noqa: E402
+from tests import servers  # noqa: E402
 
 LOCAL_URL = "redis://127.0.0.1:6379/0"
 REPO = Path(__file__).resolve().parents[2]
@@ -175,20 +176,10 @@ class Cluster:
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGTERM)  # the master passes it on
         for process, _ in self.workers:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+            servers.stop_process(process)
         self.broker.close()
         self.store.close()
-        client = redis.Redis.from_url(self.redis_url)
-        try:
-            keys = list(client.scan_iter(match=f"{self.namespace}*"))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        servers.delete_keys(self.redis_url, self.namespace)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
