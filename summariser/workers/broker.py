@@ -16,7 +16,12 @@ JSON by default, see :mod:`summariser.logs`) and the metrics (:mod:`summariser.w
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Mapping
+from types import FrameType
 from typing import get_args
 
 import dramatiq
@@ -35,6 +40,8 @@ from summariser.workers import (
 )
 from summariser.workers.actors import ACTOR_NAME, Outcome, RetryableJobError, declare
 from summariser.workers.metrics import WorkerMetrics, worker_metrics
+
+log = logging.getLogger("summariser.workers")
 
 # A worker silent for 60 s is dead (SUMMARISER_REDELIVERY_S); its unacknowledged messages go
 # back to the queue at the next maintenance pass, which a broker command starts with this chance
@@ -93,10 +100,50 @@ def setup_from_env() -> None:
         raise ConfigurationError(f"{BROKER_URL_ENV} is not set: the worker needs a Redis URL")
     heartbeat_ms = int(redelivery_after() * 1000)
     broker = make_broker(url, namespace=broker_namespace(), heartbeat_timeout_ms=heartbeat_ms)
+    coalesce_stop_signals()
     metrics = metrics_middleware()
     if metrics is not None:
         broker.add_middleware(metrics)
     install(broker)
+
+
+# A stop signal this soon after the first is the same stop delivered twice, not a second one.
+DUPLICATE_STOP_S = 2.0
+
+
+def coalesce_stop_signals(window_s: float = DUPLICATE_STOP_S) -> None:
+    """Make a worker process take a SIGTERM that repeats the first within ``window_s`` as the
+    same request to stop.
+
+    A process manager that signals every process of the group (systemd's default, ``kill --
+    -PGID``) reaches each worker process twice at once: directly, and through the ``dramatiq``
+    master, which passes its SIGTERM on. Dramatiq takes a second signal as "kill now" and
+    calls ``sys.exit`` before its worker threads were told to stop, which then waits on them
+    for ever. So the first SIGTERM still stops gracefully (Dramatiq's own handler: running jobs
+    finish, prefetched messages go back to Redis), an echo of it is ignored, and a SIGTERM
+    after the window ends the process at once (``os._exit``: its jobs are redelivered).
+    Called from the worker process's main thread (the broker set-up); elsewhere it does
+    nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    graceful = signal.getsignal(signal.SIGTERM)
+    if not callable(graceful):
+        return
+    first: float | None = None
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal first
+        now = time.monotonic()
+        if first is None:
+            first = now
+            graceful(signum, frame)
+        elif now - first >= window_s:
+            log.warning("stopped again: exiting now; the running jobs will be redelivered")
+            logging.shutdown()
+            os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_stop)
 
 
 class _ReturnedValueFilter(logging.Filter):

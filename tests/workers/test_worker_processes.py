@@ -33,7 +33,7 @@ pytest.importorskip("dramatiq")
 from summariser.service.store import JobStore, NewJob  # noqa: E402
 from summariser.workers import BROKER_URL_ENV, NAMESPACE_ENV  # noqa: E402
 from summariser.workers.actors import Runtime, declare, use_runtime  # noqa: E402
-from summariser.workers.broker import install, make_broker  # noqa: E402
+from summariser.workers.broker import coalesce_stop_signals, install, make_broker  # noqa: E402
 from tests import servers  # noqa: E402
 
 LOCAL_URL = "redis://127.0.0.1:6379/0"
@@ -55,6 +55,7 @@ def setup_worker() -> None:
         maintenance_chance=1_000_000,  # out of 1_000_000: every fetch requeues dead workers'
     )
     install(broker)
+    coalesce_stop_signals()
     use_runtime(_worker_runtime)
 
 
@@ -259,6 +260,27 @@ def test_the_worker_command_runs_jobs_and_stops_on_sigterm(cluster: Cluster) -> 
         assert job.result is not None and "summary" in job.result
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0, cluster.outputs()
+
+
+def test_a_stop_sent_to_the_whole_process_group_lets_the_running_job_finish(
+    cluster: Cluster,
+) -> None:
+    """systemd's default (and ``kill -- -PGID``) signals every process of the group: each
+    worker process gets SIGTERM twice at once (directly, and passed on by the master). That is
+    one request to stop: the running job ends ``done`` and every process exits."""
+    process = cluster.start(
+        [sys.executable, "-m", "dramatiq", f"{Path(__file__).stem}:setup_worker", "-p", "2"]
+    )
+    cluster.wait_ready(2)
+    job_id = cluster.submit(0, sleep=2.0)
+    deadline = time.monotonic() + 20
+    while not cluster.lines("start"):
+        assert time.monotonic() < deadline, cluster.outputs()
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=30) == 0, cluster.outputs()
+    assert cluster.status(job_id) == "done"
+    assert [n for n, _ in cluster.lines("end")] == [0]
 
 
 def _worker_command() -> list[str]:
