@@ -57,6 +57,7 @@ _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {
     "job_id",
     "job_kind",
     "job_tag",
+    "color_message",  # uvicorn's copy of the message with terminal colour codes
 }
 
 

@@ -37,6 +37,10 @@ def serve(
             "here (SUMMARISER_BROKER_URL)."
         ),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="json (one object per line) or text (SUMMARISER_LOG_FORMAT; json)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API: POST /v1/summaries, GET /v1/summaries/{id}, /healthz, /readyz,
     /metrics. Keys come from SUMMARISER_API_KEYS or SUMMARISER_API_KEY_HASHES."""
@@ -45,14 +49,19 @@ def serve(
     from summariser.console import say as _say
 
     def job() -> ExitCode:
+        import logging
+
         import uvicorn
 
+        from summariser.logs import configure_logging
+        from summariser.logs import log_format as resolve_log_format
         from summariser.service.app import create_app
         from summariser.service.settings import ServiceSettings
         from summariser.service.store import open_store
         from summariser.settings import Settings
         from summariser.workers import broker_namespace, broker_url, ping_broker
 
+        fmt = resolve_log_format(log_format)
         service = ServiceSettings.from_env(host=host, port=port, open_without_keys=open_api)
         service.check_exposure()
         settings = Settings.from_env()
@@ -70,7 +79,10 @@ def serve(
             use_dispatch(dispatcher(url, namespace=broker_namespace()))
             _say("jobs go to the workers through the broker (summariser worker)")
         app = create_app(service, settings)
-        uvicorn.run(app, host=service.host, port=service.port, log_level="info")
+        # uvicorn's loggers (requests, start-up) propagate to the root logger: one format for
+        # every line, with the job id on the lines logged while a job runs
+        configure_logging(fmt, logging.INFO)
+        uvicorn.run(app, host=service.host, port=service.port, log_level="info", log_config=None)
         return ExitCode.OK
 
     raise typer.Exit(_guarded(job))

@@ -45,6 +45,7 @@ from summariser.errors import (
     QuotaExceededError,
     RefusalError,
 )
+from summariser.logs import job_context
 from summariser.service.metrics import ServiceMetrics
 from summariser.service.store import JobRecord, JobStore, NewJob
 from summariser.settings import Settings
@@ -239,6 +240,11 @@ class JobQueue:
         job = await asyncio.to_thread(self.store.claim, job_id)
         if job is None:
             return False
+        with job_context(job.id, kind=job.kind):  # every line logged for it carries its id
+            await self._run_claimed(job)
+        return True
+
+    async def _run_claimed(self, job: JobRecord) -> None:
         metrics = self.metrics
         if metrics is not None:
             metrics.jobs_queued.set(self._queue.qsize())
@@ -272,7 +278,6 @@ class JobQueue:
         if metrics is not None:
             metrics.jobs.labels(job.kind, outcome).inc()
         await self._notify(job.id)
-        return True
 
     async def _notify_all(self, job_ids: list[str]) -> None:
         for job_id in job_ids:

@@ -323,3 +323,12 @@ def test_serve_refuses_a_store_or_broker_that_does_not_answer(
     assert result.exit_code == 2, result.output
     assert expected in result.stderr
     assert "Traceback" not in result.stderr and ":pw@" not in result.stderr
+
+
+def test_serve_refuses_an_unknown_log_format() -> None:
+    from typer.testing import CliRunner
+
+    from summariser import cli
+
+    result = CliRunner().invoke(cli.app, ["serve", "--log-format", "yaml"])
+    assert result.exit_code == 2 and "log format" in result.stderr

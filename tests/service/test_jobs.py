@@ -120,3 +120,28 @@ def test_psql_client_is_optional() -> None:
         subprocess.run(["psql", "--version"], capture_output=True, check=False, timeout=5)
     except (FileNotFoundError, subprocess.TimeoutExpired):
         pytest.skip("psql not installed (the PostgreSQL tests use psycopg directly)")
+
+
+def test_a_job_runs_inside_its_log_context(store: JobStore) -> None:
+    """Lines logged while a job runs carry its id and kind (summariser.logs)."""
+    from summariser.logs import current_job
+
+    seen: list[tuple[str, str | None]] = []
+
+    async def handler(payload: Mapping[str, Any]) -> dict[str, Any]:
+        context = current_job()
+        assert context is not None
+        seen.append((context.job_id, context.kind))
+        return {"ok": True}
+
+    async def scenario() -> str:
+        queue = JobQueue(store, {"text": handler}, workers=1)
+        await queue.start()
+        submitted = await queue.submit("text", {"text": "t"})
+        await queue.wait(submitted.job.id, timeout=10)
+        await queue.stop()
+        return submitted.job.id
+
+    job_id = asyncio.run(scenario())
+    assert seen == [(job_id, "text")]
+    assert current_job() is None
