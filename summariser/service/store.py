@@ -275,30 +275,23 @@ class JobStore:
         )
 
     def _take(self, job_id: str, condition: Any, **values: Any) -> JobRecord | None:
-        """Set ``values`` on the job if ``condition`` holds (one UPDATE: of racing processes,
-        one wins); the job as it then is, or None for the others."""
-        query = jobs.update().where(jobs.c.id == job_id, condition).values(**values)
-        with self._begin() as conn:
-            if conn.execute(query).rowcount != 1:
-                return None
-        return self.get(job_id)
+        """Set ``values`` on the job if ``condition`` holds (of racing processes, one wins);
+        the job as it then is, or None for the others."""
+        return self.get(job_id) if self._update_if(job_id, condition, **values) else None
 
     def _fenced(self, lease: Lease, **values: Any) -> bool:
         now = _now()
-        query = (
-            jobs.update()
-            .where(
-                jobs.c.id == lease.job.id,
-                jobs.c.status == "running",
-                jobs.c.updated_at == lease.stamp,
-            )
-            .values(updated_at=now, **values)
-        )
-        with self._begin() as conn:
-            if conn.execute(query).rowcount != 1:
-                return False
+        held = sa.and_(jobs.c.status == "running", jobs.c.updated_at == lease.stamp)
+        if not self._update_if(lease.job.id, held, updated_at=now, **values):
+            return False
         lease.stamp = now
         return True
+
+    def _update_if(self, job_id: str, condition: Any, **values: Any) -> bool:
+        """One conditional UPDATE of the job; True when it matched."""
+        query = jobs.update().where(jobs.c.id == job_id, condition).values(**values)
+        with self._begin() as conn:
+            return bool(conn.execute(query).rowcount == 1)
 
     # --- replies -----------------------------------------------------------------------------
 
@@ -322,17 +315,10 @@ class JobStore:
     def settle_reply(self, claim: ReplyClaim, status: ReplyStatus) -> bool:
         """Record how the answer went and forget where it went (a ``response_url`` is a
         credential); False when the claim had been taken over."""
-        query = (
-            jobs.update()
-            .where(
-                jobs.c.id == claim.job.id,
-                jobs.c.reply_status == "sending",
-                jobs.c.reply_updated_at == claim.stamp,
-            )
-            .values(reply_status=status, reply=None, reply_updated_at=_now())
+        held = sa.and_(jobs.c.reply_status == "sending", jobs.c.reply_updated_at == claim.stamp)
+        return self._update_if(
+            claim.job.id, held, reply_status=status, reply=None, reply_updated_at=_now()
         )
-        with self._begin() as conn:
-            return bool(conn.execute(query).rowcount == 1)
 
     def pending_replies(self) -> list[str]:
         """Ended jobs whose answer is still to be sent (or was being sent), oldest first."""

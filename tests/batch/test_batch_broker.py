@@ -112,12 +112,6 @@ class Workers:
                 continue
 
 
-@pytest.fixture(autouse=True)
-def _no_broker_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SUMMARISER_BROKER_URL", "SUMMARISER_DATABASE_URL", "SUMMARISER_JOBS_DB"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[JobStore]:
     made = JobStore(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
