@@ -10,6 +10,15 @@ continuously at ``limit / 60`` per second up to ``limit`` (one minute's worth). 
 when both buckets hold what it needs; requests go strictly in arrival order (FIFO), so a large
 request at the head is not starved by small ones behind it.
 
+The server's books. Beside each bucket the limiter keeps the books a server keeps: what it
+granted over the last minute (:data:`WINDOW_S`, plus :data:`WINDOW_MARGIN_S` for the time a
+request takes to reach the server). A request also needs room there: the limit less the
+minute's grants, less what the server is known to count beyond them (below). A server that
+counts over a sliding minute has exactly that room; one that refills a bucket at the limit's
+rate has at least that much. So the buckets pace, and the books keep a burst the buckets
+allowed from running into a sliding window a minute later, while letting the bucket's savings
+go as fast as the window frees room.
+
 Opening burst. The buckets start at ``burst`` (1/6) of a minute's worth, not full: a job that
 opened with a full minute in one go would spend that minute's quota in the first second and,
 against a server that counts over a sliding minute, would meet a wall of 429s fifty seconds
@@ -22,11 +31,27 @@ retries included):
   backoff that doubles while 429s keep coming without one), and the effective rate shrinks by
   :data:`DECREASE` (at most once per pause, as one burst of 429s is one signal), then recovers
   additively by :data:`RECOVERY_PER_S` per second: AIMD, as TCP does.
-* ``x-ratelimit-remaining-{requests,tokens}`` clamp the buckets: local state never exceeds what
-  the server says remains. At zero remaining, the bucket waits for ``x-ratelimit-reset-*``
-  (OpenAI durations such as ``6m0s``, ``1s``, ``20ms``), capped at :data:`MAX_RESET_HOLD_S`
-  because OpenAI's reset is the time until the quota is *full* again, far longer than the wait
-  for one more request.
+* ``x-ratelimit-remaining-{requests,tokens}`` are compared with the books, not obeyed. A
+  server alone with this limiter, at the configured limit, counts no more than the books, so
+  it has at least the room they say; a remaining within that changes nothing. At full use a
+  sliding-window server says about zero on nearly every response, as of a moment ago, while
+  the books know what was granted since and what has left the window since. (Clamping the
+  buckets to it, as this limiter once did, threw away what a bucket had saved while the
+  server was full, then refilled at the steady rate while the server freed room as fast as
+  it had been used a minute before: with a few requests in flight, a job ran at 0.84 of the
+  limit in the minute after its first full window.)
+* A remaining *below* the books' room means the server counts use they do not: another
+  client of the account, or a limit lower than configured. The books take it in as
+  *foreign* use, and from then on also count as not yet seen by the server what was granted
+  after the request the response answers (the response hook runs in the task that acquired,
+  so :meth:`RateLimiter.observe` knows which grant that was), and the request itself if it
+  was refused. A response to a later grant replaces the figure; any other only raises it,
+  as it may be older. Foreign use lasts a minute at most (by then a server has forgotten or
+  refilled all of it). Until a later response says more it holds; when the server named no
+  ``x-ratelimit-reset-*`` it wanes at the limit's rate; and when nothing was in flight to
+  say more, one request may go at the reset (OpenAI durations such as ``6m0s``, ``1s``,
+  ``20ms``; capped at :data:`MAX_RESET_HOLD_S` because OpenAI's reset is the time until the
+  quota is *full* again, far longer than the wait for one more request).
 * ``x-ratelimit-limit-*`` lower than the configured limit lowers it: the server knows the
   account's tier better than a default table.
 
@@ -37,9 +62,13 @@ Retry-After). The limiter paces first attempts and sees the SDK's 429s through t
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import itertools
 import logging
+import math
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -68,6 +97,12 @@ MIN_FACTOR = 0.25  # the rate never shrinks below a quarter of the limit
 BACKOFF_S = 1.0  # first pause on a 429 without Retry-After; doubles up to MAX_BACKOFF_S
 MAX_BACKOFF_S = 30.0
 MAX_RESET_HOLD_S = 10.0
+WINDOW_S = 60.0  # a per-minute limit: servers count the last minute, or refill over one
+# The books keep a grant this much longer than the server does: a request reaches the server
+# a little after its grant (a few ms from a warm client; 0.1-0.3 s for a worker's first request,
+# its client cold, or over the internet), and must not find the entry it replaces still counted.
+# It costs margin / 60 of the limit (under 1%) while the books bind.
+WINDOW_MARGIN_S = 0.5
 # Chat formatting adds a few tokens per message and to prime the answer (OpenAI's cookbook).
 TOKENS_PER_MESSAGE = 4
 TOKENS_PER_REPLY = 3
@@ -135,25 +170,140 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 @dataclass(slots=True)
 class _Bucket:
-    """One token bucket: ``level`` may go negative when a settle charges more than reserved."""
+    """One limit: the token bucket that paces, and the books the server keeps.
+
+    ``level`` may go negative when a settle charges more than reserved. ``sent`` holds
+    ``[time, amount, grant]`` of each grant of the last minute (and :data:`WINDOW_MARGIN_S`),
+    oldest first, ``grant`` numbering the limiter's grants; ``used`` is their sum.
+    ``foreign`` is what the server counts beyond them, as the response to grant
+    ``foreign_grant`` said at ``foreign_seen``. It holds until a later grant's response says
+    otherwise, for a minute at most (a server has forgotten or refilled all of it by then);
+    meanwhile, when it named no reset, it wanes at the limit's rate (``waning``), and when
+    nothing was in flight to tell more, one request may go at the reset (``probe_at``).
+    """
 
     limit: float
     level: float
-    hold_until: float = float("-inf")  # the server said nothing remains until then
+    sent: deque[list[float]] = field(default_factory=deque)
+    used: float = 0.0
+    foreign: float = 0.0
+    foreign_grant: float = -1.0
+    foreign_seen: float = -math.inf
+    probe_at: float = math.inf
+    waning: bool = False
 
-    def rate(self, factor: float) -> float:
+    def rate(self, factor: float = 1.0) -> float:
         return self.limit / 60.0 * factor
 
-    def refill(self, elapsed: float, factor: float) -> None:
-        self.level = min(self.limit, self.level + elapsed * self.rate(factor))
+    def room(self) -> float:
+        """The room the server has, by the books."""
+        return self.limit - self.used - self.foreign
+
+    def available(self) -> float:
+        """What may be taken now: the bucket's level, or the books' room when that is less."""
+        return min(self.level, self.room())
+
+    def refill(self, last: float, now: float, factor: float) -> None:
+        """Refill the bucket, strike off grants older than the window, wane foreign use."""
+        self.level = min(self.limit, self.level + max(now - last, 0.0) * self.rate(factor))
+        while self.sent and self.sent[0][0] <= now - WINDOW_S - WINDOW_MARGIN_S:
+            self.used -= self.sent.popleft()[1]
+        if not self.sent:
+            self.used = 0.0  # no float residue
+        if self.foreign and now >= self.foreign_seen + WINDOW_S:
+            self.foreign, self.probe_at, self.waning = 0.0, math.inf, False
+        if self.waning:
+            self.foreign = max(0.0, self.foreign - max(now - last, 0.0) * self.rate())
+
+    def take(self, amount: float, now: float, grant: int) -> list[float]:
+        """Take ``amount`` from the bucket and enter it in the books; the entry."""
+        if amount > self.room() + _EPSILON_S and self.probe_at <= now:
+            self.probe_at = math.inf  # the one request the reset let through
+        self.level -= amount
+        entry = [now, amount, grant]
+        self.sent.append(entry)
+        self.used += amount
+        return entry
+
+    def correct(self, entry: list[float], amount: float, now: float) -> None:
+        """Enter ``amount`` instead of what ``entry`` said, if it is still in the books."""
+        if entry[0] > now - WINDOW_S - WINDOW_MARGIN_S:
+            self.used += amount - entry[1]
+            entry[1] = amount
 
     def wait(self, need: float, now: float, factor: float) -> float:
-        """Seconds until ``need`` is in the bucket (0 when it is already)."""
-        # A request bigger than a minute's worth waits for a full bucket, then goes: the server
-        # judges it, the limiter must not block forever.
+        """Seconds until ``need`` is in the bucket and the books have room for it."""
+        # A request bigger than a minute's worth waits for a full bucket (and empty books),
+        # then goes: the server judges it, the limiter must not block forever.
         need = min(need, self.limit)
         deficit = max(need - self.level, 0.0) / self.rate(factor)
-        return max(deficit, self.hold_until - now, 0.0)
+        return max(deficit, self._room_wait(need - self.room(), now))
+
+    def _room_wait(self, short: float, now: float) -> float:
+        """Seconds until the books have ``short`` more room (grants leave the window, foreign
+        use wanes, or both), or until the probe the reset allows."""
+        if short <= _EPSILON_S:
+            return 0.0
+        best = max(self.probe_at - now, 0.0)
+        if self.foreign:  # all of it is gone a minute after it was seen
+            best = min(best, max(self.foreign_seen + WINDOW_S - now, 0.0))
+        best = min(best, self._wane_wait(short))
+        freed = 0.0
+        for at, amount, _grant in self.sent:
+            leaves = at + WINDOW_S + WINDOW_MARGIN_S - now
+            if leaves >= best:
+                break
+            freed += amount
+            best = min(best, max(leaves, self._wane_wait(short - freed)))
+        return best
+
+    def _wane_wait(self, short: float) -> float:
+        if short <= _EPSILON_S:
+            return 0.0
+        if not self.waning or short > self.foreign + _EPSILON_S:
+            return math.inf
+        return short / self.rate()
+
+    def follow(
+        self, remaining: float, reset: float | None, grant: int | None, refused: bool, now: float
+    ) -> None:
+        """Take in a response's ``remaining``: the response to grant ``grant`` (None: not
+        known), ``refused`` (a 429) or not. Only use beyond the books is foreign; once there is
+        some, the grants the server may not have counted (those after ``grant``, and ``grant``
+        itself when refused) are taken as not counted. A response to a later grant than the
+        last one's replaces what that said; any other may only raise it."""
+        # What the server can still count of ours: the books without their margin.
+        forgotten = itertools.takewhile(lambda e: e[0] <= now - WINDOW_S, self.sent)
+        beyond = self.limit - remaining - (self.used - sum(e[1] for e in forgotten))
+        later = self.used  # grant not known: any of ours may be unseen
+        if grant is not None:
+            later = 0.0
+            for _at, amount, number in reversed(self.sent):
+                if number < grant or (number == grant and not refused):
+                    break
+                later += amount
+        seen = 0.0 if beyond <= 0 else min(beyond + later, self.limit)
+        if grant is not None and grant >= self.foreign_grant:
+            self.foreign_grant = grant
+        elif seen <= self.foreign:
+            return
+        self.foreign, self.foreign_seen = seen, now
+        self.probe_at, self.waning = math.inf, False
+        if not seen:
+            return
+        if reset is None:
+            self.waning = True  # no word on when room comes back: at the limit's rate
+        elif not refused and (grant is None or not later):
+            # Nothing in flight will tell more: at the reset, one request may go and see.
+            self.probe_at = now + min(reset, MAX_RESET_HOLD_S)
+
+
+# The last grant in this task: (limiter, grant number). The HTTP response hook runs in the
+# task that acquired (RateLimitedBackend awaits both), so observe knows which grant a
+# response answers, and so which grants came after it.
+_LAST_GRANT: contextvars.ContextVar[tuple[object, int] | None] = contextvars.ContextVar(
+    "summariser_batch_last_grant", default=None
+)
 
 
 @dataclass(slots=True)
@@ -163,14 +313,15 @@ class Reservation:
     tokens: int
     _limiter: RateLimiter = field(repr=False)
     settled: bool = False
+    _entry: list[float] | None = field(default=None, repr=False)  # in the token books
 
     def settle(self, actual_tokens: int) -> None:
-        """Refund (or charge) the difference between the estimate and ``actual_tokens``.
-        Only the first call counts."""
+        """Refund (or charge) the difference between the estimate and ``actual_tokens``, in
+        the bucket and in the books. Only the first call counts."""
         if self.settled:
             return
         self.settled = True
-        self._limiter._adjust_tokens(self.tokens - actual_tokens)
+        self._limiter._adjust_tokens(self.tokens - actual_tokens, self._entry)
 
 
 class RateLimiter:
@@ -202,6 +353,7 @@ class RateLimiter:
         self._last = clock()
         self._no_decrease_until = float("-inf")
         self._backoff = BACKOFF_S
+        self._grants = 0  # grants so far: a grant's number
         # asyncio.Lock wakes its waiters in order and lets no newcomer barge in: FIFO.
         self._queue = asyncio.Lock()
         self._wake: asyncio.Future[None] | None = None
@@ -220,17 +372,24 @@ class RateLimiter:
                 # A microsecond is "now": float rounding must not leave the head chasing a
                 # deficit of 1e-13 tokens (with a fake clock, for ever).
                 if wait <= _EPSILON_S:
-                    self.requests.level -= 1
-                    self.tokens.level -= tokens
-                    return Reservation(tokens, self)
+                    self._grants += 1
+                    self.requests.take(1, now, self._grants)
+                    entry = self.tokens.take(tokens, now, self._grants)
+                    _LAST_GRANT.set((self, self._grants))
+                    return Reservation(tokens, self, _entry=entry)
                 await self._sleep_or_wake(wait)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Adapt to one HTTP response: its status and headers (any case)."""
         headers = {name.lower(): value for name, value in headers.items()}
         now = self._advance()
+        last = _LAST_GRANT.get()
+        grant = last[1] if last is not None and last[0] is self else None
         for bucket, kind in ((self.requests, "requests"), (self.tokens, "tokens")):
-            self._follow_headers(bucket, kind, headers, now)
+            room = bucket.room()
+            self._follow_headers(bucket, kind, headers, grant, status == 429, now)
+            if bucket.room() > room:
+                self._wake_head()  # the head may go sooner than it planned
         if status == 429:
             self._on_429(headers, now)
         elif status < 400:
@@ -250,36 +409,44 @@ class RateLimiter:
             log.info("429: pausing %.2fs, rate now %.0f%% of the limit", delay, 100 * self.factor)
 
     def _follow_headers(
-        self, bucket: _Bucket, kind: str, headers: Mapping[str, str], now: float
+        self,
+        bucket: _Bucket,
+        kind: str,
+        headers: Mapping[str, str],
+        grant: int | None,
+        refused: bool,
+        now: float,
     ) -> None:
         limit = _number(headers.get(f"x-ratelimit-limit-{kind}"))
         if limit is not None and 0 < limit < bucket.limit:
             bucket.limit = limit
             bucket.level = min(bucket.level, limit)
+            bucket.foreign = min(bucket.foreign, limit)
         remaining = _number(headers.get(f"x-ratelimit-remaining-{kind}"))
-        if remaining is None:
-            return
-        bucket.level = min(bucket.level, remaining)
-        if remaining < 1:
+        if remaining is not None:
             reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}", ""))
-            if reset is not None:
-                bucket.hold_until = max(bucket.hold_until, now + min(reset, MAX_RESET_HOLD_S))
+            bucket.follow(remaining, reset, grant, refused, now)
 
-    def _adjust_tokens(self, refund: int) -> None:
-        self._advance()
+    def _adjust_tokens(self, refund: int, entry: list[float] | None) -> None:
+        now = self._advance()
         self.tokens.level = min(self.tokens.limit, self.tokens.level + refund)
-        if refund > 0 and self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)  # the head may be waiting for exactly these tokens
+        if entry is not None:
+            self.tokens.correct(entry, entry[1] - refund, now)
+        if refund > 0:
+            self._wake_head()  # the head may be waiting for exactly these tokens
+
+    def _wake_head(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def _advance(self) -> float:
         """Refill the buckets and recover the rate for the time since the last call."""
         now = self._clock()
-        elapsed = max(now - self._last, 0.0)
         # No recovery while paused: the server has just said the rate was too high.
         recovering = max(now - max(self._last, self.paused_until), 0.0)
         self.factor = min(1.0, self.factor + RECOVERY_PER_S * recovering)
-        self.requests.refill(elapsed, self.factor)
-        self.tokens.refill(elapsed, self.factor)
+        self.requests.refill(self._last, now, self.factor)
+        self.tokens.refill(self._last, now, self.factor)
         self._last = now
         return now
 

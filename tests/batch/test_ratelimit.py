@@ -7,7 +7,12 @@ acquisitions sees them granted at the virtual times a real clock would show.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
+import heapq
+import itertools
 import json
+import math
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -268,7 +273,10 @@ def test_remaining_clamps_the_buckets_and_never_raises_them(fake_time: FakeTime)
 def test_remaining_tokens_clamps_the_token_bucket(fake_time: FakeTime) -> None:
     rl = limiter(fake_time, rpm=600, tpm=60_000)
     rl.observe(200, {"X-RateLimit-Remaining-Tokens": "1200"})
-    assert rl.tokens.level == 1200
+    assert rl.tokens.available() == 1200
+    assert (
+        rl.tokens.level == 10_000
+    )  # the bucket itself keeps what it saved (the server gate binds)
 
 
 def test_nothing_remaining_holds_until_the_reset(fake_time: FakeTime) -> None:
@@ -291,6 +299,28 @@ def test_a_long_reset_holds_at_most_the_cap(fake_time: FakeTime) -> None:
         return fake_time.now
 
     assert run(go) == MAX_RESET_HOLD_S
+
+
+def test_a_response_is_placed_among_the_grants_of_its_task(fake_time: FakeTime) -> None:
+    # 60 RPM: a burst of 10. Three grants, then the server says 2 remain: it counts 55 beyond
+    # our 3 (another client, or a lower limit). Heard from the task that took the grants, the
+    # response answers the last of them, so the server has counted all three: 2 remain. Heard
+    # from elsewhere, any of ours may be uncounted yet: none remains. The later grant's word
+    # replaces the other.
+    async def go() -> list[float]:
+        rl = limiter(fake_time, rpm=60)
+        for _ in range(3):
+            await rl.acquire(1)
+        headers = {"x-ratelimit-remaining-requests": "2"}
+        asyncio.get_running_loop().call_soon(
+            rl.observe, 200, headers, context=contextvars.Context()
+        )
+        await asyncio.sleep(0)
+        seen = [rl.requests.available()]
+        rl.observe(200, headers)
+        return [*seen, rl.requests.available()]
+
+    assert run(go) == [-1, 2]
 
 
 def test_a_lower_server_limit_lowers_the_local_one(fake_time: FakeTime) -> None:
@@ -460,10 +490,11 @@ def test_rate_limited_openai_backend_observes_the_429s_the_sdk_retries(
     assert completion.usage.prompt_tokens == 30
     assert instant_sdk_retries == [1.5]  # the SDK retried by itself...
     assert rl.count_429 == 1  # ...and the limiter saw the 429 all the same
+    assert rl.requests.foreign_grant == 1  # the HTTP hook knew the grant it answered
     assert rl.factor < 1.0
-    # clamped by the 200's headers (plus what refilled in the milliseconds since)
-    assert rl.requests.level < 4 + 1
-    assert rl.tokens.level < 900 + 100
+    # the server gate set by the 200's headers (plus what refilled in the milliseconds since)
+    assert rl.requests.available() < 4 + 1
+    assert rl.tokens.available() < 900 + 100
 
 
 def test_openai_backend_observer_sees_every_response(instant_sdk_retries: list[float]) -> None:
@@ -493,3 +524,165 @@ def test_openai_backend_observer_sees_every_response(instant_sdk_retries: list[f
     asyncio.run(go())
     assert seen == [(503, None), (200, "4")]
     assert json.dumps(seen)  # plain values
+
+
+# --- a simulated minute: a sliding-window server, concurrent requests, virtual time ------------
+
+
+class VirtualTime:
+    """A clock and a sleep for many concurrent tasks: time moves to the next wake-up only when
+    every task is waiting (the limiter's own tasks included), so a run of minutes takes a
+    moment and every wait is the limiter's."""
+
+    QUIET = 30  # loop turns without a new sleeper before time moves on (there is no I/O)
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._count = itertools.count()
+        self._sleeps = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + max(seconds, 0.0), next(self._count), future))
+        self._sleeps += 1
+        await future
+
+    async def run(self, until: float) -> None:
+        while True:
+            quiet = 0
+            while quiet < self.QUIET:  # let every ready task run to its next sleep
+                before = self._sleeps
+                await asyncio.sleep(0)
+                quiet = quiet + 1 if self._sleeps == before else 0
+            while self._timers and self._timers[0][2].done():  # cancelled sleeps
+                heapq.heappop(self._timers)
+            if not self._timers or self._timers[0][0] > until:
+                return
+            self.now = self._timers[0][0]
+            while self._timers and self._timers[0][0] <= self.now:
+                future = heapq.heappop(self._timers)[2]
+                if not future.done():
+                    future.set_result(None)
+
+
+class SlidingWindowServer:
+    """What benchmarks/fake_openai_server.py does, on a given clock: at most ``limit`` requests
+    in any 60 s, a 429 with ``retry-after-ms`` past it, and ``x-ratelimit-*`` reported as of
+    the answer (so they count what arrived during the latency)."""
+
+    def __init__(self, limit: int, clock: Callable[[], float], *, says_limit: bool = True) -> None:
+        self.limit = limit
+        self.clock = clock
+        self.says_limit = says_limit  # sends x-ratelimit-limit-requests
+        self.window: collections.deque[float] = collections.deque()
+        self.admitted: list[float] = []
+        self.rejected = 0
+
+    def _expire(self) -> float:
+        now = self.clock()
+        while self.window and self.window[0] + 60.0 <= now:
+            self.window.popleft()
+        return now
+
+    def headers(self) -> dict[str, str]:
+        now = self._expire()
+        reset = self.window[0] + 60.0 - now if self.window else 0.0
+        headers = {
+            "x-ratelimit-remaining-requests": str(max(self.limit - len(self.window), 0)),
+            "x-ratelimit-reset-requests": f"{reset * 1000:.0f}ms",
+        }
+        if self.says_limit:
+            headers["x-ratelimit-limit-requests"] = str(self.limit)
+        return headers
+
+    def arrive(self) -> dict[str, str] | None:
+        """Admit a request now (None), or the headers of its 429."""
+        now = self._expire()
+        if len(self.window) >= self.limit:
+            self.rejected += 1
+            wait = self.window[0] + 60.0 - now
+            return {"retry-after-ms": str(math.ceil(wait * 1000)), **self.headers()}
+        self.window.append(now)
+        self.admitted.append(now)
+        return None
+
+    def per_minute(self, start: float) -> int:
+        return sum(1 for at in self.admitted if start <= at < start + 60.0)
+
+
+async def simulate(
+    make: Callable[[VirtualTime], RateLimiter],
+    *,
+    server_rpm: int,
+    slots: int,
+    seconds: float,
+    latency: float = 0.5,
+    says_limit: bool = True,
+) -> SlidingWindowServer:
+    """``slots`` callers, each sending one request at a time through the limiter ``make``
+    builds (on the virtual clock) to a sliding-window server; a 429 is retried after its
+    ``retry-after-ms`` without a new grant, as the SDK does."""
+    vt = VirtualTime()
+    limiter = make(vt)
+    server = SlidingWindowServer(server_rpm, vt.clock, says_limit=says_limit)
+
+    async def caller() -> None:
+        while True:
+            await limiter.acquire(1)
+            while (refused := server.arrive()) is not None:
+                limiter.observe(429, refused)
+                await vt.sleep(int(refused["retry-after-ms"]) / 1000)
+            await vt.sleep(latency)
+            limiter.observe(200, server.headers())
+
+    tasks = [asyncio.create_task(caller()) for _ in range(slots)]
+    try:
+        await vt.run(until=seconds)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return server
+
+
+@pytest.mark.parametrize("slots", [4, 8, 64])
+def test_a_sliding_window_is_used_to_its_limit_minute_after_minute(slots: int) -> None:
+    # 300 requests over a sliding minute, 0.5 s a request. The opening burst fills the window
+    # ten seconds early, and leaves it a minute after it went: over a few seconds when few
+    # requests are in flight. The limiter must send what the server frees, as it frees it:
+    # no 429, and hardly less. (Clamping the bucket to x-ratelimit-remaining threw away what
+    # it had saved while the window was full: 0.85 of the limit in the second minute.)
+    server = asyncio.run(
+        simulate(
+            lambda vt: RateLimiter(300, 10**9, clock=vt.clock, sleep=vt.sleep),
+            server_rpm=300,
+            slots=slots,
+            seconds=200,
+        )
+    )
+    assert server.rejected == 0
+    assert min(server.per_minute(start) for start in (20, 80, 140)) >= 0.97 * 300
+
+
+@pytest.mark.parametrize(("says_limit", "slots"), [(True, 8), (False, 4), (False, 8), (False, 64)])
+def test_a_server_limit_below_the_configured_one_is_found_without_a_429_storm(
+    says_limit: bool, slots: int
+) -> None:
+    # Configured for 600 a minute, the server allows 300. With x-ratelimit-limit the limiter
+    # follows it; without, the remaining below its books is use it does not know of, and
+    # binds. A 429 a minute is left: the reset a full window names is capped, and probed.
+    server = asyncio.run(
+        simulate(
+            lambda vt: RateLimiter(600, 10**9, clock=vt.clock, sleep=vt.sleep),
+            server_rpm=300,
+            slots=slots,
+            seconds=200,
+            says_limit=says_limit,
+        )
+    )
+    assert server.rejected <= 6
+    assert min(server.per_minute(start) for start in (20, 80, 140)) >= 0.9 * 300

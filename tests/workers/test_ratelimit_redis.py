@@ -1,19 +1,25 @@
 """The shared (Redis) rate limiter against a real Redis: pacing across workers and processes,
-tokens, settle, 429 pauses, header clamps, and atomicity of the Lua script.
+tokens, settle, 429 pauses, remaining headers, atomicity of the Lua script, and minutes of
+workers against a sliding-window server on a virtual clock.
 
 Uses the Redis on 127.0.0.1:6379 when it answers, else starts a throw-away ``redis-server``
 on a free port (no persistence), else skips. Every test has its own key and deletes it after;
-nothing else in the database is touched. These tests run in real time: a few seconds each.
+nothing else in the database is touched. These tests run in real time, a few seconds each,
+but for the simulated minutes (a second or two).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
+import heapq
 import itertools
+import math
 import multiprocessing
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -26,12 +32,12 @@ LOCAL_URL = "redis://127.0.0.1:6379/0"
 
 @pytest.fixture
 def key(redis_url: str) -> Iterator[str]:
-    """A key of this test's own, deleted afterwards (both the buckets and the pause key)."""
+    """A key of this test's own, deleted afterwards (the buckets, the pause key, the books)."""
     name = f"summariser-test:ratelimit:{uuid.uuid4().hex}"
     yield name
     client = redis.Redis.from_url(redis_url)
     try:
-        client.delete(f"{{{name}}}:buckets", f"{{{name}}}:pause")
+        client.delete(f"{{{name}}}:buckets", f"{{{name}}}:pause", f"{{{name}}}:books")
     finally:
         client.close()
 
@@ -167,27 +173,70 @@ def test_a_429_seen_by_one_worker_pauses_the_others(redis_url: str, key: str) ->
     assert pause_left == 0
 
 
-def test_remaining_headers_clamp_the_shared_buckets(redis_url: str, key: str) -> None:
-    async def go() -> tuple[dict[str, float], float]:
+def test_remaining_headers_below_the_books_bind_every_worker(redis_url: str, key: str) -> None:
+    async def go() -> dict[str, float]:
         async with (
             RedisRateLimiter(redis_url, rpm=600, tpm=60_000, key=key, clock=lambda: 5.0) as one,
             RedisRateLimiter(redis_url, rpm=600, tpm=60_000, key=key, clock=lambda: 5.0) as two,
         ):
+            # Nothing granted yet, so the server counts use that is not ours: it binds.
             one.observe(
                 200, {"x-ratelimit-remaining-requests": "3", "x-ratelimit-remaining-tokens": "50"}
             )
+            one.observe(200, {"x-ratelimit-remaining-requests": "500"})  # may be older: ignored
             await one.flush()
-            clamped = await two.state()  # the other worker sees the clamp
-            two.observe(
-                200, {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "600ms"}
-            )
-            await two.flush()
-            return clamped, (await one.state())["pause"]
+            return await two.state()  # the other worker sees it
 
-    clamped, pause = asyncio.run(go())
+    clamped = asyncio.run(go())
     assert clamped["requests"] == pytest.approx(3)
     assert clamped["tokens"] == pytest.approx(50)
-    assert 0.4 < pause <= 0.6  # nothing remains: every worker holds until the reset
+
+
+def test_nothing_remaining_holds_every_worker_until_the_reset(redis_url: str, key: str) -> None:
+    async def go() -> float:
+        async with (
+            RedisRateLimiter(redis_url, rpm=600, tpm=60_000, key=key) as one,
+            RedisRateLimiter(redis_url, rpm=600, tpm=60_000, key=key) as two,
+        ):
+            one.observe(
+                200, {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "600ms"}
+            )
+            await one.flush()
+            started = time.monotonic()
+            await two.acquire(1)  # the one request the reset lets through
+            waited = time.monotonic() - started
+            # Then nothing more until a response says there is room (or a minute passes).
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(one.acquire(1), timeout=1.0)
+            return waited
+
+    assert 0.55 <= asyncio.run(go()) <= 0.9
+
+
+def test_a_response_is_placed_among_the_grants_of_its_task(redis_url: str, key: str) -> None:
+    # 60 RPM: a burst of 10. Three grants, then the server says 2 remain: it counts 55 beyond
+    # the books' 3. Heard from the task that took the grants (the HTTP hook runs there), the
+    # response answers the last of them, which the server has counted, and those before it: 2
+    # remain. Heard from elsewhere, any of the three may be uncounted yet: none remains. The
+    # later grant's word replaces the other.
+    async def go() -> list[float]:
+        async with RedisRateLimiter(
+            redis_url, rpm=60, tpm=10**6, key=key, clock=lambda: 9.0
+        ) as limiter:
+            for _ in range(3):
+                await limiter.acquire(1)
+            headers = {"x-ratelimit-remaining-requests": "2"}
+            asyncio.get_running_loop().call_soon(
+                limiter.observe, 200, headers, context=contextvars.Context()
+            )
+            await asyncio.sleep(0)
+            await limiter.flush()
+            seen = [(await limiter.state())["requests"]]
+            limiter.observe(200, headers)
+            await limiter.flush()
+            return [*seen, (await limiter.state())["requests"]]
+
+    assert asyncio.run(go()) == [pytest.approx(-1), pytest.approx(2)]
 
 
 class _Refused(Exception):
@@ -278,3 +327,160 @@ def test_rate_limited_backend_takes_the_shared_limiter(redis_url: str, key: str)
 
     # Burst 10_000; the estimate (25 + 4 + 3 + 500) was taken, then settled to the 35 used.
     assert asyncio.run(go()) == pytest.approx(10_000 - 35)
+
+
+# --- simulated minutes: workers, a sliding-window server, virtual time -------------------------
+
+
+class VirtualTime:
+    """A clock and a sleep for the simulated callers: time moves to the next wake-up only when
+    every caller sleeps (not while one waits for Redis), so minutes take a second or two and
+    every wait is the limiter's."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.active = 0  # callers not asleep
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._count = itertools.count()
+        self._idle = asyncio.Event()
+
+    def clock(self) -> float:
+        return self.now
+
+    def leave(self) -> None:
+        self.active -= 1
+        if self.active == 0:
+            self._idle.set()
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + max(seconds, 0.0), next(self._count), future))
+        self.leave()
+        await future
+
+    async def run(self, until: float) -> None:
+        while True:
+            await self._idle.wait()
+            self._idle.clear()
+            if not self._timers or self._timers[0][0] > until:
+                return
+            self.now = self._timers[0][0]
+            while self._timers and self._timers[0][0] <= self.now:
+                self.active += 1
+                heapq.heappop(self._timers)[2].set_result(None)
+
+
+class SlidingWindowServer:
+    """What benchmarks/fake_openai_server.py does, on a given clock: at most ``limit`` requests
+    in any 60 s, a 429 with ``retry-after-ms`` past it, and ``x-ratelimit-*`` as of the answer
+    (counting what arrived during the latency). No ``x-ratelimit-limit-*``: the shared limit
+    does not follow it anyway."""
+
+    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self.clock = clock
+        self.window: collections.deque[float] = collections.deque()
+        self.admitted: list[float] = []
+        self.rejected = 0
+
+    def _expire(self) -> float:
+        now = self.clock()
+        while self.window and self.window[0] + 60.0 <= now:
+            self.window.popleft()
+        return now
+
+    def headers(self) -> dict[str, str]:
+        now = self._expire()
+        reset = self.window[0] + 60.0 - now if self.window else 0.0
+        return {
+            "x-ratelimit-remaining-requests": str(max(self.limit - len(self.window), 0)),
+            "x-ratelimit-reset-requests": f"{reset * 1000:.0f}ms",
+        }
+
+    def arrive(self) -> dict[str, str] | None:
+        """Admit a request now (None), or the headers of its 429."""
+        now = self._expire()
+        if len(self.window) >= self.limit:
+            self.rejected += 1
+            wait = self.window[0] + 60.0 - now
+            return {"retry-after-ms": str(math.ceil(wait * 1000)), **self.headers()}
+        self.window.append(now)
+        self.admitted.append(now)
+        return None
+
+    def per_minute(self, start: float) -> int:
+        return sum(1 for at in self.admitted if start <= at - 1000.0 < start + 60.0)
+
+
+def _simulate(
+    url: str, key: str, *, rpm: int, server_rpm: int, workers: int, slots: int, seconds: float
+) -> SlidingWindowServer:
+    """``workers`` limiters on one key (the worker processes), each with ``slots`` callers
+    sending one request at a time (0.5 s each) to a sliding-window server; a 429 is retried
+    after its ``retry-after-ms`` without a new grant, as the SDK does."""
+
+    async def go() -> SlidingWindowServer:
+        vt = VirtualTime()
+        server = SlidingWindowServer(server_rpm, vt.clock)
+        limiters = [
+            RedisRateLimiter(url, rpm=rpm, tpm=10**9, key=key, clock=vt.clock, sleep=vt.sleep)
+            for _ in range(workers)
+        ]
+        for seed, limiter in enumerate(limiters):
+            limiter._random.seed(seed)
+
+        async def caller(limiter: RedisRateLimiter) -> None:
+            try:
+                while True:
+                    await limiter.acquire(1)
+                    while (refused := server.arrive()) is not None:
+                        limiter.observe(429, refused)
+                        await limiter.flush()
+                        await vt.sleep(int(refused["retry-after-ms"]) / 1000)
+                    await vt.sleep(0.5)
+                    limiter.observe(200, server.headers())
+                    await limiter.flush()
+            finally:
+                vt.leave()
+
+        vt.active = workers * slots
+        tasks = [asyncio.create_task(caller(limiter)) for limiter in limiters for _ in range(slots)]
+        try:
+            await vt.run(until=1000.0 + seconds)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for limiter in limiters:
+                await limiter.aclose()
+        return server
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_use_a_sliding_window_to_its_limit_minute_after_minute(
+    redis_url: str, key: str, workers: int
+) -> None:
+    # benchmarks/workers_throughput.py on a virtual clock: workers of two jobs at a time,
+    # 300 requests over a sliding minute, 0.5 s a request. The opening burst fills the window
+    # ten seconds early and leaves it, a minute after, over the seconds it took to send. The
+    # workers must send what the server frees as it frees it: no 429, and hardly less.
+    # (Clamping the shared buckets to x-ratelimit-remaining, and pausing every worker at zero,
+    # held them to 0.84 of the limit.)
+    server = _simulate(
+        redis_url, key, rpm=300, server_rpm=300, workers=workers, slots=2, seconds=200
+    )
+    assert server.rejected == 0
+    assert min(server.per_minute(start) for start in (20, 80, 140)) >= 0.97 * 300
+
+
+def test_workers_find_a_server_limit_below_the_configured_one_without_a_429_storm(
+    redis_url: str, key: str
+) -> None:
+    # Configured for 600 a minute, the server allows 300 and does not say so: its remaining,
+    # below the books, is use they do not know of, and binds every worker. A 429 a minute is
+    # left: the reset a full window names is capped, and probed.
+    server = _simulate(redis_url, key, rpm=600, server_rpm=300, workers=4, slots=2, seconds=200)
+    assert server.rejected <= 6
+    assert min(server.per_minute(start) for start in (20, 80, 140)) >= 0.9 * 300
