@@ -11,21 +11,20 @@ but for the simulated minutes (a second or two).
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextvars
 import heapq
 import itertools
-import math
 import multiprocessing
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 redis = pytest.importorskip("redis")
 
 from summariser.workers.ratelimit import RedisRateLimiter  # noqa: E402
+from tests.sliding_window import SlidingWindowServer  # noqa: E402
 
 LOCAL_URL = "redis://127.0.0.1:6379/0"
 
@@ -370,48 +369,6 @@ class VirtualTime:
                 heapq.heappop(self._timers)[2].set_result(None)
 
 
-class SlidingWindowServer:
-    """What benchmarks/fake_openai_server.py does, on a given clock: at most ``limit`` requests
-    in any 60 s, a 429 with ``retry-after-ms`` past it, and ``x-ratelimit-*`` as of the answer
-    (counting what arrived during the latency). No ``x-ratelimit-limit-*``: the shared limit
-    does not follow it anyway."""
-
-    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
-        self.limit = limit
-        self.clock = clock
-        self.window: collections.deque[float] = collections.deque()
-        self.admitted: list[float] = []
-        self.rejected = 0
-
-    def _expire(self) -> float:
-        now = self.clock()
-        while self.window and self.window[0] + 60.0 <= now:
-            self.window.popleft()
-        return now
-
-    def headers(self) -> dict[str, str]:
-        now = self._expire()
-        reset = self.window[0] + 60.0 - now if self.window else 0.0
-        return {
-            "x-ratelimit-remaining-requests": str(max(self.limit - len(self.window), 0)),
-            "x-ratelimit-reset-requests": f"{reset * 1000:.0f}ms",
-        }
-
-    def arrive(self) -> dict[str, str] | None:
-        """Admit a request now (None), or the headers of its 429."""
-        now = self._expire()
-        if len(self.window) >= self.limit:
-            self.rejected += 1
-            wait = self.window[0] + 60.0 - now
-            return {"retry-after-ms": str(math.ceil(wait * 1000)), **self.headers()}
-        self.window.append(now)
-        self.admitted.append(now)
-        return None
-
-    def per_minute(self, start: float) -> int:
-        return sum(1 for at in self.admitted if start <= at - 1000.0 < start + 60.0)
-
-
 def _simulate(
     url: str, key: str, *, rpm: int, server_rpm: int, workers: int, slots: int, seconds: float
 ) -> SlidingWindowServer:
@@ -421,7 +378,7 @@ def _simulate(
 
     async def go() -> SlidingWindowServer:
         vt = VirtualTime()
-        server = SlidingWindowServer(server_rpm, vt.clock)
+        server = SlidingWindowServer(server_rpm, vt.clock, says_limit=False, origin=vt.now)
         limiters = [
             RedisRateLimiter(url, rpm=rpm, tpm=10**9, key=key, clock=vt.clock, sleep=vt.sleep)
             for _ in range(workers)
