@@ -32,30 +32,16 @@ import _common  # noqa: F401  (puts the checkout on sys.path)
 import httpx
 import uvicorn
 
-from summariser.backends.base import Completion, CompletionRequest
-from summariser.backends.offline import OfflineBackend
 from summariser.service.app import create_app
 from summariser.service.settings import ServiceSettings
 from summariser.settings import Settings
-from tests.service.fake_slack import SECRET, TOKEN, FakeSlack, signed_headers
+from tests.service.fake_slack import SECRET, TOKEN, FakeSlack, SlowBackend, signed_headers
 
 ARTICLE = (
     "Corvel Systems reported fourth-quarter revenue of $812 million, up 9% from a year earlier, "
     "and net income of $96 million. Shares rose 5% after the results, and the company raised "
     "its full-year outlook to $3.3 billion."
 )
-
-
-class SlowBackend:
-    """The offline backend, ``delay`` seconds slower a call: a slow model."""
-
-    def __init__(self, delay: float) -> None:
-        self.inner, self.delay = OfflineBackend(), delay
-        self.name, self.model = self.inner.name, self.inner.model
-
-    async def complete(self, request: CompletionRequest) -> Completion:
-        await asyncio.sleep(self.delay)
-        return await self.inner.complete(request)
 
 
 def free_port() -> int:

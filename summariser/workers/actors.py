@@ -300,15 +300,10 @@ async def run_job(
     Raises :class:`RetryableJobError` after a transient failure when retries remain.
     """
     with job_context(job_id):  # every line logged for this job carries its id
-        return await _run_job(runtime, job_id, attempt=attempt, max_retries=max_retries)
-
-
-async def _run_job(runtime: Runtime, job_id: str, *, attempt: int, max_retries: int) -> Outcome:
-    store = runtime.store
-    job = await asyncio.to_thread(store.get, job_id)
-    if job is None:
-        log.warning("job %s: not in the store; message dropped", job_id)
-        return "missing"
+        job = await asyncio.to_thread(runtime.store.get, job_id)
+        if job is None:
+            log.warning("job %s: not in the store; message dropped", job_id)
+            return "missing"
     with job_context(job_id, kind=job.kind):
         return await _deliver(runtime, job, attempt=attempt, max_retries=max_retries)
 

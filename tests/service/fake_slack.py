@@ -6,11 +6,13 @@ answers like the Web API (``auth.test``, ``chat.postMessage``, ``chat.postEpheme
 ``conversations.replies`` from :attr:`FakeSlack.threads`, ``{"ok": true}`` otherwise, or
 ``{"ok": false, "error": ...}`` for a method scripted in :attr:`FakeSlack.errors`) and records
 every call; ``/response/ID`` stands for a command's ``response_url`` and records the posts.
-:func:`signed_headers` signs a body (v0: HMAC-SHA256 of ``v0:{timestamp}:{body}``).
+:func:`signed_headers` signs a body (v0: HMAC-SHA256 of ``v0:{timestamp}:{body}``);
+:class:`SlowBackend` is the model behind the bot, slowed to a real model's latency.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,9 +24,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from summariser.backends.base import Completion, CompletionRequest
+from summariser.backends.offline import OfflineBackend
+
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
 BOT_USER = "UBOT"
+
+
+class SlowBackend:
+    """The offline backend, ``delay`` seconds slower a call: a model's latency."""
+
+    def __init__(self, delay: float) -> None:
+        self.inner, self.delay = OfflineBackend(), delay
+        self.name, self.model = self.inner.name, self.inner.model
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        await asyncio.sleep(self.delay)
+        return await self.inner.complete(request)
 
 
 def signed_headers(

@@ -3,7 +3,6 @@ by a fake Slack on loopback (tests/service/fake_slack.py). No network."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -16,9 +15,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from summariser.backends.base import Backend, Completion, CompletionRequest
+from summariser.backends.base import Backend
 from summariser.backends.fake import FakeBackend
-from summariser.backends.offline import OfflineBackend
 from summariser.errors import BackendError, ConfigurationError
 from summariser.service import fetch
 from summariser.service.app import create_app
@@ -26,7 +24,14 @@ from summariser.service.settings import ServiceSettings, hash_key
 from summariser.service.slack import allowed_reply_url, command_source, find_link, plain_text
 from summariser.service.store import jobs
 from summariser.settings import Settings
-from tests.service.fake_slack import SECRET, TOKEN, FakeSlack, block_problems, signed_headers
+from tests.service.fake_slack import (
+    SECRET,
+    TOKEN,
+    FakeSlack,
+    SlowBackend,
+    block_problems,
+    signed_headers,
+)
 
 ARTICLE = (
     "Corvel Systems reported fourth-quarter revenue of $812 million, up 9% from a year earlier, "
@@ -35,18 +40,6 @@ ARTICLE = (
 LINK = "https://news.example.com/corvel-results"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
-
-
-class SlowBackend:
-    """The offline backend, ``delay`` seconds slower a call: a model's latency."""
-
-    def __init__(self, delay: float) -> None:
-        self.inner, self.delay = OfflineBackend(), delay
-        self.name, self.model = self.inner.name, self.inner.model
-
-    async def complete(self, request: CompletionRequest) -> Completion:
-        await asyncio.sleep(self.delay)
-        return await self.inner.complete(request)
 
 
 @pytest.fixture
